@@ -1,0 +1,87 @@
+// Package caller carries the authenticated caller of an RPC in its context,
+// so that every history entry and event takes its actor from there.
+package caller
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+)
+
+// Role is what a caller may do.
+type Role string
+
+// Roles of DESIGN.md, plus System for background jobs and Anonymous for
+// calls that carry no identity.
+const (
+	Agent      Role = "AGENT"
+	Officer    Role = "OFFICER"
+	Supervisor Role = "SUPERVISOR"
+	Admin      Role = "ADMIN"
+	System     Role = "SYSTEM"
+	Anonymous  Role = "ANONYMOUS"
+)
+
+// Caller is who is calling.
+type Caller struct {
+	UserID   int64
+	Username string
+	Role     Role
+}
+
+// anonymous is the caller of a request without identity.
+var anonymous = Caller{Username: "anonymous", Role: Anonymous}
+
+// SystemCaller is the actor of background jobs and consumers.
+var SystemCaller = Caller{Username: "system", Role: System}
+
+type ctxKey struct{}
+
+// With returns a context carrying c.
+func With(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, ctxKey{}, c)
+}
+
+// From returns the caller in ctx, or the anonymous caller.
+func From(ctx context.Context) Caller {
+	if c, ok := ctx.Value(ctxKey{}).(Caller); ok {
+		return c
+	}
+	return anonymous
+}
+
+// Resolver finds the caller of an incoming RPC; it returns an error with a
+// gRPC status when the call must be refused.
+type Resolver func(ctx context.Context, fullMethod string) (Caller, error)
+
+// AnonymousResolver lets every call through as the anonymous caller.
+func AnonymousResolver(context.Context, string) (Caller, error) { return anonymous, nil }
+
+// UnaryInterceptor puts the caller found by resolve into the context.
+func UnaryInterceptor(resolve Resolver) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		c, err := resolve(ctx, info.FullMethod)
+		if err != nil {
+			return nil, err
+		}
+		return handler(With(ctx, c), req)
+	}
+}
+
+// StreamInterceptor puts the caller found by resolve into the stream's context.
+func StreamInterceptor(resolve Resolver) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		c, err := resolve(ss.Context(), info.FullMethod)
+		if err != nil {
+			return err
+		}
+		return handler(srv, &stream{ServerStream: ss, ctx: With(ss.Context(), c)})
+	}
+}
+
+type stream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *stream) Context() context.Context { return s.ctx }

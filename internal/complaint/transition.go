@@ -1,0 +1,159 @@
+package complaint
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/outbox"
+)
+
+// Change is one action on a complaint.
+type Change struct {
+	Action Action
+	// Note goes into the history entry and the event.
+	Note string
+	// ExpectedVersion, when not zero, must equal the complaint's version.
+	ExpectedVersion int64
+	// Mutate, when set, changes the record's fields (other than status and
+	// version) after the transition is allowed and before it is written.
+	Mutate func(r *Record) error
+}
+
+// Idempotency identifies a registration request.
+type Idempotency struct {
+	Scope string
+	Key   string
+	Hash  []byte
+}
+
+// Insert writes a new complaint (version 1, REGISTERED) with its first
+// history entry and its registered event. It returns false, writing
+// nothing, when a complaint with the same idempotency scope and key exists.
+func Insert(ctx context.Context, tx pgx.Tx, r *Record, idem Idempotency, now time.Time) (bool, error) {
+	who := caller.From(ctx)
+	rule := Table[Register]
+	if !rule.Permits(who.Role) {
+		return false, fmt.Errorf("%s may not register complaints: %w", who.Role, apperr.ErrPermissionDenied)
+	}
+	r.Version, r.Status, r.CreatedAt, r.UpdatedAt = 1, Registered, now, now
+	err := tx.QueryRow(ctx, `
+		INSERT INTO complaints (docket, version, status, citizen_id, district_id, block_id, ward_id, locality, address,
+		                        category_id, description, channel, helpline, created_at, updated_at,
+		                        idem_scope, idem_key, idem_hash)
+		VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)
+		ON CONFLICT (idem_scope, idem_key) DO NOTHING
+		RETURNING id`,
+		r.Docket, string(r.Status), r.CitizenID, r.DistrictID, r.BlockID, r.WardID, r.Locality, r.Address,
+		r.CategoryID, r.Description, r.Channel, r.Helpline, now, idem.Scope, idem.Key, idem.Hash).Scan(&r.ID)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("insert complaint: %w", err)
+	}
+	return true, record(ctx, tx, r, Register, "", "", who, now)
+}
+
+// Apply performs ch on r, which the caller read with LockByDocket or
+// LockByID in tx: it checks the lifecycle table and the expected version,
+// then writes the new state, a history entry and the event, all in tx.
+// A refused change returns FAILED_PRECONDITION and writes nothing.
+func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) error {
+	rule, ok := Table[ch.Action]
+	if !ok {
+		return fmt.Errorf("unknown action %q", ch.Action)
+	}
+	who := caller.From(ctx)
+	if !rule.Permits(who.Role) {
+		return fmt.Errorf("%s may not %s: %w", who.Role, ch.Action, apperr.ErrPermissionDenied)
+	}
+	if !rule.Allows(r.Status) {
+		return apperr.Precondition("cannot %s complaint %s: it is %s", ch.Action, r.Docket, r.Status)
+	}
+	if ch.ExpectedVersion != 0 && ch.ExpectedVersion != r.Version {
+		return apperr.Precondition("complaint %s is at version %d, not %d: reload it", r.Docket, r.Version, ch.ExpectedVersion)
+	}
+	before := *r
+	from := r.Status
+	r.Status = rule.Next(r.Status)
+	if ch.Mutate != nil {
+		if err := ch.Mutate(r); err != nil {
+			*r = before
+			return err
+		}
+	}
+	r.Version++
+	r.UpdatedAt = now
+	_, err := tx.Exec(ctx, `
+		UPDATE complaints SET version = $2, status = $3, category_id = $4, department_id = $5, post_id = $6,
+		       level = $7, sla_due_at = $8, updated_at = $9, resolved_at = $10, closed_at = $11,
+		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15
+		WHERE id = $1`,
+		r.ID, r.Version, string(r.Status), r.CategoryID, r.DepartmentID, r.PostID,
+		r.Level, r.SLADueAt, now, r.ResolvedAt, r.ClosedAt,
+		r.Closure, r.ReopenCount, r.FollowUpCount, r.SpecialClosurePending)
+	if err != nil {
+		*r = before
+		return fmt.Errorf("update complaint: %w", err)
+	}
+	return record(ctx, tx, r, ch.Action, from, ch.Note, who, now)
+}
+
+// record appends the history entry and the outbox event of a change.
+func record(ctx context.Context, tx pgx.Tx, r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO complaint_history (complaint_id, version, action, from_status, to_status, actor, actor_role, note, at,
+		                               department_code, category_code, district_code, post_code, level, sla_due_at)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8, $9, nullif($10, ''), $11, $12, nullif($13, ''), $14, $15)`,
+		r.ID, r.Version, string(action), string(from), string(r.Status), who.Username, string(who.Role), note, now,
+		r.DepartmentCode, r.CategoryCode, r.DistrictCode, r.PostCode, r.Level, r.SLADueAt)
+	if err != nil {
+		return fmt.Errorf("append history: %w", err)
+	}
+	return outbox.Write(ctx, tx, &helplinev1.ComplaintEvent{
+		Id:          outbox.NewEventID(),
+		Type:        Table[action].Event,
+		ComplaintId: r.ID,
+		Docket:      r.Docket,
+		Version:     r.Version,
+		Actor:       &helplinev1.Actor{Username: who.Username, Role: RoleProto(who.Role)},
+		At:          timestamppb.New(now),
+		Snapshot:    Snapshot(r),
+		Action:      string(action),
+		FromStatus:  StatusProto(from),
+		Note:        note,
+	})
+}
+
+// Snapshot is the event snapshot of r.
+func Snapshot(r *Record) *helplinev1.ComplaintSnapshot {
+	return &helplinev1.ComplaintSnapshot{
+		Status:                StatusProto(r.Status),
+		DepartmentCode:        r.DepartmentCode,
+		DistrictCode:          r.DistrictCode,
+		CategoryCode:          r.CategoryCode,
+		Post:                  r.PostCode,
+		Level:                 int32(r.Level),
+		SlaDueAt:              ts(r.SLADueAt),
+		CreatedAt:             timestamppb.New(r.CreatedAt),
+		Channel:               ChannelProto(r.Channel),
+		Helpline:              r.Helpline,
+		Closure:               ClosureProto(r.Closure),
+		ReopenCount:           int32(r.ReopenCount),
+		SpecialClosurePending: r.SpecialClosurePending,
+	}
+}
+
+func ts(t *time.Time) *timestamppb.Timestamp {
+	if t == nil {
+		return nil
+	}
+	return timestamppb.New(*t)
+}

@@ -1,0 +1,183 @@
+// Package consumer runs durable JetStream consumers of complaint events that
+// apply each event exactly once: the effect and the event id are written in
+// the same transaction, and an event older than the newest version the
+// consumer applied for that complaint is ignored.
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/natsbus"
+)
+
+// Handler applies one event inside tx. An error wrapping ErrPermanent is
+// logged and the event dropped; any other error is retried.
+type Handler func(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error
+
+// ErrPermanent marks an event that can never be applied.
+var ErrPermanent = errors.New("permanent failure")
+
+// Config names a consumer and what it consumes.
+type Config struct {
+	// Name is the durable consumer name and the key of its applied-event records.
+	Name string
+	// Events are the event types consumed, e.g. "registered".
+	Events []string
+	// Handler applies an event.
+	Handler Handler
+	// Batch is the most messages fetched at once.
+	Batch int
+	// AfterCommit, when set, runs after every committed batch (e.g. to wake the relay).
+	AfterCommit func()
+}
+
+// Consumer is a running durable consumer.
+type Consumer struct {
+	cfg   Config
+	pool  *pgxpool.Pool
+	js    jetstream.JetStream
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// New returns a consumer; call Run to start it.
+func New(cfg Config, pool *pgxpool.Pool, js jetstream.JetStream, clk clock.Clock, log *slog.Logger) *Consumer {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 100
+	}
+	return &Consumer{cfg: cfg, pool: pool, js: js, clock: clk, log: log.With("consumer", cfg.Name)}
+}
+
+func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
+	subjects := make([]string, len(c.cfg.Events))
+	for i, e := range c.cfg.Events {
+		subjects[i] = natsbus.Subject(e)
+	}
+	return c.js.CreateOrUpdateConsumer(ctx, natsbus.StreamName, jetstream.ConsumerConfig{
+		Durable:        c.cfg.Name,
+		FilterSubjects: subjects,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        30 * time.Second,
+		MaxAckPending:  10000,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+}
+
+// Run fetches and applies events until ctx ends, retrying failures forever.
+func (c *Consumer) Run(ctx context.Context) error {
+	var cons jetstream.Consumer
+	for cons == nil {
+		var err error
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		cons, err = c.ensure(callCtx)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			c.log.Warn("create consumer failed; retrying", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			c.log.Warn("fetch failed; retrying", "err", err)
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		applied := 0
+		for msg := range batch.Messages() {
+			if c.handle(ctx, msg) {
+				applied++
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
+			c.log.Debug("fetch ended", "err", err)
+		}
+		if applied > 0 && c.cfg.AfterCommit != nil {
+			c.cfg.AfterCommit()
+		}
+	}
+	return nil
+}
+
+// handle applies one message and acks it; it reports whether a transaction committed.
+func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) bool {
+	ev := &helplinev1.ComplaintEvent{}
+	if err := proto.Unmarshal(msg.Data(), ev); err != nil || ev.GetId() == "" {
+		c.log.Error("undecodable event dropped", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return false
+	}
+	err := c.Apply(ctx, ev)
+	switch {
+	case err == nil:
+		if err := msg.Ack(); err != nil {
+			c.log.Warn("ack failed; the event will be redelivered and ignored", "event", ev.GetId(), "err", err)
+		}
+		return true
+	case errors.Is(err, ErrPermanent):
+		c.log.Error("event dropped", "event", ev.GetId(), "type", ev.GetType(), "docket", ev.GetDocket(), "err", err)
+		_ = msg.Term()
+		return false
+	default:
+		if ctx.Err() == nil {
+			c.log.Warn("apply failed; will retry", "event", ev.GetId(), "type", ev.GetType(), "err", err)
+		}
+		_ = msg.NakWithDelay(time.Second)
+		return false
+	}
+}
+
+// Apply applies ev once: a redelivered event or one older than the newest
+// version applied for its complaint changes nothing.
+func (c *Consumer) Apply(ctx context.Context, ev *helplinev1.ComplaintEvent) error {
+	return db.InTx(ctx, c.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			c.cfg.Name, ev.GetId(), c.clock.Now())
+		if err != nil {
+			return fmt.Errorf("record applied event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil // applied before
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO consumer_versions (consumer, complaint_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
+			c.cfg.Name, ev.GetComplaintId()); err != nil {
+			return fmt.Errorf("consumer version: %w", err)
+		}
+		var applied int64
+		if err := tx.QueryRow(ctx, `SELECT version FROM consumer_versions WHERE consumer = $1 AND complaint_id = $2 FOR UPDATE`,
+			c.cfg.Name, ev.GetComplaintId()).Scan(&applied); err != nil {
+			return fmt.Errorf("consumer version: %w", err)
+		}
+		if ev.GetVersion() <= applied {
+			return nil // older than what this consumer already applied
+		}
+		if err := c.cfg.Handler(ctx, tx, ev); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE consumer_versions SET version = $3 WHERE consumer = $1 AND complaint_id = $2`,
+			c.cfg.Name, ev.GetComplaintId(), ev.GetVersion())
+		return err
+	})
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

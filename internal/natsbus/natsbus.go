@@ -1,0 +1,122 @@
+// Package natsbus starts the embedded NATS JetStream server, connects to
+// NATS and declares the complaint event stream.
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StreamName is the JetStream stream holding every complaint event.
+const StreamName = "HELPLINE_COMPLAINTS"
+
+// SubjectPrefix prefixes every complaint event subject: helpline.complaint.<event>.
+const SubjectPrefix = "helpline.complaint."
+
+// Subject returns the subject of an event type.
+func Subject(eventType string) string { return SubjectPrefix + eventType }
+
+// Embedded starts an in-process NATS server with JetStream storing under
+// dir, listening on listen ("host:port"; port 0 picks a free one).
+func Embedded(listen, dir string) (*server.Server, error) {
+	host, portStr, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen address %q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("nats listen port %q: %w", portStr, err)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	opts := &server.Options{
+		ServerName: "helpline-embedded",
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   dir,
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("nats server: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("embedded nats server did not start")
+	}
+	return srv, nil
+}
+
+// Connect connects to url and reconnects forever.
+func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectBufSize(-1), // never buffer publishes while disconnected: the outbox keeps them
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "err", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "url", c.ConnectedUrl())
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// StreamOptions tunes the complaint event stream.
+type StreamOptions struct {
+	// Replicas for a clustered JetStream; 1 for a single server.
+	Replicas int
+	// MaxAge is how long events are kept in the stream.
+	MaxAge time.Duration
+	// Duplicates is the deduplication window for Nats-Msg-Id.
+	Duplicates time.Duration
+}
+
+// EnsureStream creates or updates the complaint event stream, retrying until
+// JetStream answers or ctx ends.
+func EnsureStream(ctx context.Context, js jetstream.JetStream, o StreamOptions) (jetstream.Stream, error) {
+	if o.Replicas < 1 {
+		o.Replicas = 1
+	}
+	cfg := jetstream.StreamConfig{
+		Name:       StreamName,
+		Subjects:   []string{SubjectPrefix + ">"},
+		Storage:    jetstream.FileStorage,
+		Replicas:   o.Replicas,
+		MaxAge:     o.MaxAge,
+		Duplicates: o.Duplicates,
+		Retention:  jetstream.LimitsPolicy,
+	}
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err := js.CreateOrUpdateStream(callCtx, cfg)
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("create stream %s: %w", StreamName, err)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

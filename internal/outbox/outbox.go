@@ -1,0 +1,33 @@
+// Package outbox writes events in the same transaction as the change they
+// describe, and relays them to NATS JetStream afterwards.
+package outbox
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/natsbus"
+)
+
+// NewEventID returns a fresh, time-ordered event id.
+func NewEventID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Write stores ev in the outbox inside tx. The event's id must be set.
+func Write(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error {
+	payload, err := proto.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	_, err = tx.Exec(ctx,
+		`INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ($1, $2, $3, $4)`,
+		ev.GetId(), natsbus.Subject(ev.GetType()), payload, ev.GetAt().AsTime())
+	if err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
+}

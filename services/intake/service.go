@@ -1,0 +1,319 @@
+// Package intake is the IntakeService: call-centre agents register
+// complaints, look them up and log follow-up calls.
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/complaint"
+	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/docket"
+	"github.com/helpline/helpline/internal/input"
+)
+
+// Limits on input, in code points after NFC.
+const (
+	maxDescription = 4000
+	maxName        = 200
+	maxLocality    = 200
+	maxAddress     = 500
+	maxNote        = 4000
+	maxKey         = 128
+)
+
+// DefaultLine is the helpline line of a registration that names none.
+const DefaultLine = "1100"
+
+// Service implements helplinev1.IntakeServiceServer.
+type Service struct {
+	helplinev1.UnimplementedIntakeServiceServer
+	store *store
+	clock clock.Clock
+	log   *slog.Logger
+	wake  func()
+}
+
+// New returns the intake service; wake is called after every commit that
+// wrote an event.
+func New(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, wake func()) *Service {
+	if wake == nil {
+		wake = func() {}
+	}
+	return &Service{store: &store{pool: pool}, clock: clk, log: log, wake: wake}
+}
+
+// registration is a validated RegisterComplaintRequest.
+type registration struct {
+	key, name, phone, language               string
+	district, block, ward, locality, address string
+	category, description, channel, line     string
+}
+
+func validateRegistration(req *helplinev1.RegisterComplaintRequest) (registration, error) {
+	var r registration
+	var err error
+	check := func(v string, e error, dst *string) {
+		if err == nil {
+			*dst, err = v, e
+		}
+	}
+	v, e := input.Text("idempotency_key", req.GetIdempotencyKey(), maxKey, true)
+	check(v, e, &r.key)
+	v, e = input.Text("citizen.name", req.GetCitizen().GetName(), maxName, true)
+	check(v, e, &r.name)
+	v, e = input.Phone("citizen.phone", req.GetCitizen().GetPhone())
+	check(v, e, &r.phone)
+	v, e = input.Language("citizen.language", req.GetCitizen().GetLanguage())
+	check(v, e, &r.language)
+	v, e = input.Code("location.district_code", req.GetLocation().GetDistrictCode(), true)
+	check(v, e, &r.district)
+	v, e = input.Code("location.block_code", req.GetLocation().GetBlockCode(), false)
+	check(v, e, &r.block)
+	v, e = input.Code("location.ward_code", req.GetLocation().GetWardCode(), false)
+	check(v, e, &r.ward)
+	v, e = input.Text("location.locality", req.GetLocation().GetLocality(), maxLocality, false)
+	check(v, e, &r.locality)
+	v, e = input.LongText("location.address", req.GetLocation().GetAddress(), maxAddress, false)
+	check(v, e, &r.address)
+	v, e = input.Code("category_code", req.GetCategoryCode(), true)
+	check(v, e, &r.category)
+	v, e = input.LongText("description", req.GetDescription(), maxDescription, true)
+	check(v, e, &r.description)
+	line := req.GetHelpline()
+	if line == "" {
+		line = DefaultLine
+	}
+	v, e = input.Code("helpline", line, true)
+	check(v, e, &r.line)
+	if err != nil {
+		return r, err
+	}
+	if r.ward != "" && r.block == "" {
+		return r, apperr.Invalid("location.block_code", "required when a ward is given")
+	}
+	if r.channel = complaint.ChannelFromProto(req.GetChannel()); r.channel == "" {
+		return r, apperr.Invalid("channel", "required: PHONE, WHATSAPP, WEB, MOBILE_APP, EMAIL, SOCIAL_MEDIA or WALK_IN")
+	}
+	return r, nil
+}
+
+// hash fingerprints the content of a registration, without its key.
+func (r registration) hash() []byte {
+	h := sha256.New()
+	for _, f := range []string{r.name, r.phone, r.language, r.district, r.block, r.ward, r.locality, r.address,
+		r.category, r.description, r.channel, r.line} {
+		fmt.Fprintf(h, "%d:%s;", len(f), f)
+	}
+	return h.Sum(nil)
+}
+
+var errDuplicateKey = errors.New("idempotency key taken")
+
+// RegisterComplaint registers a complaint, its first history entry and its
+// registered event in one transaction, and answers after the commit.
+func (s *Service) RegisterComplaint(ctx context.Context, req *helplinev1.RegisterComplaintRequest) (*helplinev1.RegisterComplaintResponse, error) {
+	r, err := validateRegistration(req)
+	if err != nil {
+		return nil, err
+	}
+	scope := caller.From(ctx).Username
+	hash := r.hash()
+	if resp, err := s.replay(ctx, scope, r.key, hash); !errors.Is(err, apperr.ErrNotFound) {
+		return resp, err
+	}
+	p, err := s.store.resolveCodes(ctx, r.district, r.block, r.ward, r.category, r.line)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	rec := &complaint.Record{
+		DistrictID: p.districtID, DistrictCode: r.district, BlockID: p.blockID, BlockCode: r.block,
+		WardID: p.wardID, WardCode: r.ward, Locality: r.locality, Address: r.address,
+		CategoryID: p.categoryID, CategoryCode: r.category, Description: r.description,
+		Channel: r.channel, Helpline: r.line,
+	}
+	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
+		var err error
+		if rec.CitizenID, err = upsertCitizen(ctx, tx, r.phone, r.name, r.language, now); err != nil {
+			return err
+		}
+		seq, err := nextDocketSeq(ctx, tx, now.In(clock.IST).Year())
+		if err != nil {
+			return err
+		}
+		if rec.Docket, err = docket.Format(now.In(clock.IST).Year(), seq); err != nil {
+			return err
+		}
+		inserted, err := complaint.Insert(ctx, tx, rec, complaint.Idempotency{Scope: scope, Key: r.key, Hash: hash}, now)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			return errDuplicateKey
+		}
+		return nil
+	})
+	if errors.Is(err, errDuplicateKey) {
+		return s.replay(ctx, scope, r.key, hash) // a concurrent retry won the race
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.wake()
+	return s.respond(ctx, rec.Docket, false)
+}
+
+// replay answers a registration whose key was seen before.
+func (s *Service) replay(ctx context.Context, scope, key string, hash []byte) (*helplinev1.RegisterComplaintResponse, error) {
+	dkt, stored, err := s.store.findByKey(ctx, scope, key)
+	if err != nil {
+		return nil, err
+	}
+	if string(stored) != string(hash) {
+		return nil, fmt.Errorf("idempotency key %q was used for a different complaint (%s): %w", key, dkt, apperr.ErrAlreadyExists)
+	}
+	return s.respond(ctx, dkt, true)
+}
+
+func (s *Service) respond(ctx context.Context, dkt string, replayed bool) (*helplinev1.RegisterComplaintResponse, error) {
+	rec, err := complaint.GetByDocket(ctx, s.store.pool, dkt)
+	if err != nil {
+		return nil, err
+	}
+	return &helplinev1.RegisterComplaintResponse{Complaint: complaint.ToProto(rec, nil, s.view(ctx)), Replayed: replayed}, nil
+}
+
+func (s *Service) view(ctx context.Context) complaint.View {
+	role := caller.From(ctx).Role
+	return complaint.View{MaskPhone: role == caller.Officer || role == caller.Supervisor, Now: s.clock.Now()}
+}
+
+// parseDocket validates a docket field and returns its canonical form.
+func parseDocket(field, s string, required bool) (string, error) {
+	if s == "" && !required {
+		return "", nil
+	}
+	d, err := docket.Normalize(s)
+	if errors.Is(err, docket.ErrCheckDigit) {
+		return "", apperr.Invalid(field, "check digit does not match: a digit was misheard")
+	}
+	if err != nil {
+		return "", apperr.Invalid(field, "must look like 26-0000001-5")
+	}
+	return d, nil
+}
+
+// GetComplaint reads a complaint with its history.
+func (s *Service) GetComplaint(ctx context.Context, req *helplinev1.GetComplaintRequest) (*helplinev1.GetComplaintResponse, error) {
+	d, err := parseDocket("docket", req.GetDocket(), true)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := complaint.GetByDocket(ctx, s.store.pool, d)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := complaint.History(ctx, s.store.pool, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &helplinev1.GetComplaintResponse{Complaint: complaint.ToProto(rec, hist, s.view(ctx))}, nil
+}
+
+// SearchComplaints finds complaints by phone, docket, status and free text.
+func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchComplaintsRequest) (*helplinev1.SearchComplaintsResponse, error) {
+	var f searchFilter
+	var err error
+	if req.GetPhone() != "" {
+		if f.phone, err = input.Phone("phone", req.GetPhone()); err != nil {
+			return nil, err
+		}
+	}
+	if f.docket, err = parseDocket("docket", req.GetDocket(), false); err != nil {
+		return nil, err
+	}
+	if req.GetStatus() != helplinev1.ComplaintStatus_COMPLAINT_STATUS_UNSPECIFIED {
+		if _, ok := helplinev1.ComplaintStatus_name[int32(req.GetStatus())]; !ok {
+			return nil, apperr.Invalid("status", "unknown status")
+		}
+		f.status = complaint.StatusFromProto(req.GetStatus())
+	}
+	if f.text, err = input.Text("text", req.GetText(), 200, false); err != nil {
+		return nil, err
+	}
+	if f.text != "" && len([]rune(f.text)) < 2 {
+		return nil, apperr.Invalid("text", "must be at least 2 characters")
+	}
+	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" {
+		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status or text")
+	}
+	switch ps := req.GetPageSize(); {
+	case ps < 0 || ps > 100:
+		return nil, apperr.Invalid("page_size", "must be between 0 and 100")
+	case ps == 0:
+		f.limit = 20
+	default:
+		f.limit = int(ps)
+	}
+	if f.after, err = parseCursor(req.GetPageToken()); err != nil {
+		return nil, err
+	}
+	f.limit++ // one more tells whether there is a next page
+	recs, err := s.store.search(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &helplinev1.SearchComplaintsResponse{}
+	if len(recs) == f.limit {
+		recs = recs[:f.limit-1]
+		last := recs[len(recs)-1]
+		resp.NextPageToken = cursor{createdAt: last.CreatedAt, id: last.ID}.token()
+	}
+	v := s.view(ctx)
+	for _, r := range recs {
+		resp.Complaints = append(resp.Complaints, complaint.ToProto(r, nil, v))
+	}
+	return resp, nil
+}
+
+// AddFollowUp records that the citizen called again.
+func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRequest) (*helplinev1.AddFollowUpResponse, error) {
+	d, err := parseDocket("docket", req.GetDocket(), true)
+	if err != nil {
+		return nil, err
+	}
+	note, err := input.LongText("note", req.GetNote(), maxNote, false)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetExpectedVersion() < 0 {
+		return nil, apperr.Invalid("expected_version", "must not be negative")
+	}
+	var rec *complaint.Record
+	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
+		var err error
+		if rec, err = complaint.LockByDocket(ctx, tx, d); err != nil {
+			return err
+		}
+		return complaint.Apply(ctx, tx, rec, complaint.Change{
+			Action: complaint.FollowUp, Note: note, ExpectedVersion: req.GetExpectedVersion(),
+			Mutate: func(r *complaint.Record) error { r.FollowUpCount++; return nil },
+		}, s.clock.Now())
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.wake()
+	return &helplinev1.AddFollowUpResponse{Complaint: complaint.ToProto(rec, nil, s.view(ctx))}, nil
+}

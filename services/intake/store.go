@@ -1,0 +1,178 @@
+package intake
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/complaint"
+)
+
+// store is the intake service's SQL.
+type store struct {
+	pool *pgxpool.Pool
+}
+
+// place holds the ids a registration's codes resolve to.
+type place struct {
+	districtID, categoryID int64
+	blockID, wardID        *int64
+}
+
+// resolveCodes checks that every code exists and hangs together, naming the
+// field that does not.
+func (s *store) resolveCodes(ctx context.Context, district, block, ward, category, line string) (place, error) {
+	var p place
+	var lineOK bool
+	var districtID, blockParent, wardParent, categoryID *int64
+	var blockID, wardID *int64
+	err := s.pool.QueryRow(ctx, `
+		SELECT (SELECT id FROM locations WHERE code = $1 AND kind = 'DISTRICT'),
+		       (SELECT id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
+		       (SELECT id FROM categories WHERE code = $4),
+		       EXISTS (SELECT 1 FROM helpline_lines WHERE code = $5)`,
+		district, block, ward, category, line).Scan(&districtID, &blockID, &blockParent, &wardID, &wardParent, &categoryID, &lineOK)
+	if err != nil {
+		return p, fmt.Errorf("resolve codes: %w", err)
+	}
+	switch {
+	case districtID == nil:
+		return p, apperr.Invalid("location.district_code", fmt.Sprintf("unknown district %q", district))
+	case block != "" && blockID == nil:
+		return p, apperr.Invalid("location.block_code", fmt.Sprintf("unknown block %q", block))
+	case block != "" && *blockParent != *districtID:
+		return p, apperr.Invalid("location.block_code", fmt.Sprintf("block %q is not in district %q", block, district))
+	case ward != "" && wardID == nil:
+		return p, apperr.Invalid("location.ward_code", fmt.Sprintf("unknown ward %q", ward))
+	case ward != "" && (blockID == nil || *wardParent != *blockID):
+		return p, apperr.Invalid("location.ward_code", fmt.Sprintf("ward %q is not in block %q", ward, block))
+	case categoryID == nil:
+		return p, apperr.Invalid("category_code", fmt.Sprintf("unknown category %q", category))
+	case !lineOK:
+		return p, apperr.Invalid("helpline", fmt.Sprintf("unknown helpline line %q", line))
+	}
+	return place{districtID: *districtID, categoryID: *categoryID, blockID: blockID, wardID: wardID}, nil
+}
+
+// findByKey returns the complaint registered under an idempotency key and
+// its content hash, or ErrNotFound.
+func (s *store) findByKey(ctx context.Context, scope, key string) (string, []byte, error) {
+	var docket string
+	var hash []byte
+	err := s.pool.QueryRow(ctx, `SELECT docket, idem_hash FROM complaints WHERE idem_scope = $1 AND idem_key = $2`,
+		scope, key).Scan(&docket, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, apperr.ErrNotFound
+	}
+	return docket, hash, err
+}
+
+// upsertCitizen finds the citizen by phone, keeping their latest name and
+// language, and returns their id.
+func upsertCitizen(ctx context.Context, tx pgx.Tx, phone, name, language string, now time.Time) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO citizens (phone, name, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+		ON CONFLICT (phone) DO UPDATE SET
+		    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE citizens.name END,
+		    language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE citizens.language END,
+		    updated_at = excluded.updated_at
+		RETURNING id`, phone, name, language, now).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("upsert citizen: %w", err)
+	}
+	return id, nil
+}
+
+// nextDocketSeq draws the next number of the year's docket sequence.
+func nextDocketSeq(ctx context.Context, tx pgx.Tx, year int) (int64, error) {
+	var seq int64
+	if err := tx.QueryRow(ctx, `SELECT next_docket_seq($1)`, year%100).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("docket sequence: %w", err)
+	}
+	return seq, nil
+}
+
+// searchFilter is a validated search.
+type searchFilter struct {
+	phone, docket, text string
+	status              complaint.Status
+	limit               int
+	after               *cursor
+}
+
+// cursor is a position in a newest-first listing.
+type cursor struct {
+	createdAt time.Time
+	id        int64
+}
+
+func (c cursor) token() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d.%d", c.createdAt.UnixMicro(), c.id)))
+}
+
+func parseCursor(tok string) (*cursor, error) {
+	if tok == "" {
+		return nil, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return nil, apperr.Invalid("page_token", "malformed page token")
+	}
+	micro, id, ok := strings.Cut(string(raw), ".")
+	us, err1 := strconv.ParseInt(micro, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, apperr.Invalid("page_token", "malformed page token")
+	}
+	return &cursor{createdAt: time.UnixMicro(us), id: n}, nil
+}
+
+// likePattern escapes s for a LIKE pattern matching it anywhere.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
+
+// search lists complaints matching every given filter, newest first.
+func (s *store) search(ctx context.Context, f searchFilter) ([]*complaint.Record, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.phone != "" {
+		where = append(where, "ci.phone = "+arg(f.phone))
+	}
+	if f.docket != "" {
+		where = append(where, "c.docket = "+arg(f.docket))
+	}
+	if f.status != "" {
+		where = append(where, "c.status = "+arg(string(f.status)))
+	}
+	if f.text != "" {
+		where = append(where, "(c.description || ' ' || c.locality || ' ' || c.address) ILIKE "+arg(likePattern(f.text)))
+	}
+	if f.after != nil {
+		where = append(where, fmt.Sprintf("(c.created_at, c.id) < (%s, %s)", arg(f.after.createdAt), arg(f.after.id)))
+	}
+	q := complaint.SelectSQL + " WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY c.created_at DESC, c.id DESC LIMIT " + arg(f.limit)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search complaints: %w", err)
+	}
+	return complaint.CollectRecords(rows)
+}
