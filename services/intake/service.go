@@ -20,6 +20,7 @@ import (
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/input"
+	"github.com/helpline/helpline/internal/page"
 )
 
 // Limits on input, in code points after NFC.
@@ -258,15 +259,10 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" {
 		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status or text")
 	}
-	switch ps := req.GetPageSize(); {
-	case ps < 0 || ps > 100:
-		return nil, apperr.Invalid("page_size", "must be between 0 and 100")
-	case ps == 0:
-		f.limit = 20
-	default:
-		f.limit = int(ps)
+	if f.limit, err = page.Size(req.GetPageSize(), 20, 100); err != nil {
+		return nil, err
 	}
-	if f.after, err = parseCursor(req.GetPageToken()); err != nil {
+	if f.after, err = page.Parse(req.GetPageToken()); err != nil {
 		return nil, err
 	}
 	f.limit++ // one more tells whether there is a next page
@@ -278,7 +274,7 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if len(recs) == f.limit {
 		recs = recs[:f.limit-1]
 		last := recs[len(recs)-1]
-		resp.NextPageToken = cursor{createdAt: last.CreatedAt, id: last.ID}.token()
+		resp.NextPageToken = page.Cursor{At: last.CreatedAt, ID: last.ID}.Token()
 	}
 	v := s.view(ctx)
 	for _, r := range recs {

@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/complaint"
+	"github.com/helpline/helpline/internal/page"
 )
 
 // store is the intake service's SQL.
@@ -109,34 +109,7 @@ type searchFilter struct {
 	phone, docket, text string
 	status              complaint.Status
 	limit               int
-	after               *cursor
-}
-
-// cursor is a position in a newest-first listing.
-type cursor struct {
-	createdAt time.Time
-	id        int64
-}
-
-func (c cursor) token() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d.%d", c.createdAt.UnixMicro(), c.id)))
-}
-
-func parseCursor(tok string) (*cursor, error) {
-	if tok == "" {
-		return nil, nil
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
-		return nil, apperr.Invalid("page_token", "malformed page token")
-	}
-	micro, id, ok := strings.Cut(string(raw), ".")
-	us, err1 := strconv.ParseInt(micro, 10, 64)
-	n, err2 := strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return nil, apperr.Invalid("page_token", "malformed page token")
-	}
-	return &cursor{createdAt: time.UnixMicro(us), id: n}, nil
+	after               *page.Cursor
 }
 
 // likePattern escapes s for a LIKE pattern matching it anywhere.
@@ -166,7 +139,7 @@ func (s *store) search(ctx context.Context, f searchFilter) ([]*complaint.Record
 		where = append(where, "(c.description || ' ' || c.locality || ' ' || c.address) ILIKE "+arg(likePattern(f.text)))
 	}
 	if f.after != nil {
-		where = append(where, fmt.Sprintf("(c.created_at, c.id) < (%s, %s)", arg(f.after.createdAt), arg(f.after.id)))
+		where = append(where, fmt.Sprintf("(c.created_at, c.id) < (%s, %s)", arg(f.after.At), arg(f.after.ID)))
 	}
 	q := complaint.SelectSQL + " WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY c.created_at DESC, c.id DESC LIMIT " + arg(f.limit)

@@ -1,0 +1,53 @@
+# Helpline: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+
+DEV_PG_PORT  ?= 5433
+TEST_PG_PORT ?= 5434
+HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
+export HELPLINE_DATABASE_URL
+
+.PHONY: run test build generate check-generated lint postgres test-postgres stop-postgres clean
+
+## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
+run: build postgres
+	./bin/helpline serve -seed
+
+## build: compile the binary to bin/helpline
+build:
+	go build -o bin/helpline ./cmd/helpline
+
+## test: every test, against a real PostgreSQL and in-process NATS
+test: test-postgres
+	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
+		go test -count=1 -timeout 20m ./...
+
+## generate: regenerate api/ from proto/ (buf from tools/go.mod; protoc-gen-go* from go.mod)
+generate:
+	go tool -modfile=tools/go.mod buf generate
+
+## check-generated: fail when the committed generated code differs from a fresh generation
+check-generated: generate
+	git diff --exit-code -- api/
+	@test -z "$$(git status --porcelain -- api/)" || { git status --porcelain -- api/; exit 1; }
+
+## lint: gofmt, go vet and buf lint
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+	go tool -modfile=tools/go.mod buf lint
+
+postgres:
+	@if ! pg_isready -q -d "$(HELPLINE_DATABASE_URL)" 2>/dev/null; then \
+		scripts/postgres.sh start dev $(DEV_PG_PORT) && scripts/postgres.sh dev-db $(DEV_PG_PORT); \
+	fi
+
+test-postgres:
+	scripts/postgres.sh start test $(TEST_PG_PORT)
+
+stop-postgres:
+	scripts/postgres.sh stop dev
+	scripts/postgres.sh stop test
+
+clean:
+	rm -rf bin .data

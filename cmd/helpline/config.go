@@ -1,0 +1,116 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/helpline/helpline/internal/calendar"
+	"github.com/helpline/helpline/internal/server"
+)
+
+// config is everything the binary reads from its environment and flags,
+// read once at start.
+type config struct {
+	server.Config
+	services     string
+	dbMaxConns   int
+	weeklyOff    string
+	demoPassword string
+	seed         bool
+	logLevel     string
+	logFormat    string
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(env(key, "")); err == nil {
+		return n
+	}
+	return def
+}
+
+func envBool(key string, def bool) bool {
+	if b, err := strconv.ParseBool(env(key, "")); err == nil {
+		return b
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(key, "")); err == nil {
+		return d
+	}
+	return def
+}
+
+// DefaultDatabaseURL is the local PostgreSQL that `make run` starts.
+const DefaultDatabaseURL = "postgres://helpline:helpline@127.0.0.1:5433/helpline?sslmode=disable"
+
+// flags registers the flags shared by the subcommands on fs, with defaults
+// from the environment.
+func (c *config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DatabaseURL, "database-url", env("HELPLINE_DATABASE_URL", DefaultDatabaseURL), "PostgreSQL URL (HELPLINE_DATABASE_URL)")
+	fs.StringVar(&c.logLevel, "log-level", env("HELPLINE_LOG_LEVEL", "info"), "debug, info, warn or error (HELPLINE_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", env("HELPLINE_LOG_FORMAT", "text"), "text or json (HELPLINE_LOG_FORMAT)")
+}
+
+// serveFlags registers the flags of `serve`.
+func (c *config) serveFlags(fs *flag.FlagSet) {
+	c.flags(fs)
+	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("HELPLINE_GRPC_ADDR", "127.0.0.1:50051"), "gRPC listen address (HELPLINE_GRPC_ADDR)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", env("HELPLINE_HTTP_ADDR", "127.0.0.1:8080"), "HTTP listen address for health; empty disables (HELPLINE_HTTP_ADDR)")
+	fs.StringVar(&c.NATSURL, "nats-url", env("HELPLINE_NATS_URL", ""), "NATS URL(s), comma separated; empty runs an embedded NATS JetStream server (HELPLINE_NATS_URL)")
+	fs.StringVar(&c.NATSListen, "nats-listen", env("HELPLINE_NATS_LISTEN", "127.0.0.1:4222"), "listen address of the embedded NATS server (HELPLINE_NATS_LISTEN)")
+	fs.StringVar(&c.DataDir, "data-dir", env("HELPLINE_DATA_DIR", ".data/nats"), "directory for the embedded NATS server's JetStream files (HELPLINE_DATA_DIR)")
+	fs.StringVar(&c.services, "services", env("HELPLINE_SERVICES", strings.Join(server.AllServices, ",")), "services this process runs, comma separated (HELPLINE_SERVICES)")
+	fs.BoolVar(&c.Relay, "relay", envBool("HELPLINE_RELAY", true), "run the outbox relay in this process (HELPLINE_RELAY)")
+	fs.BoolVar(&c.Migrate, "migrate", envBool("HELPLINE_MIGRATE", true), "apply database migrations at start (HELPLINE_MIGRATE)")
+	fs.BoolVar(&c.seed, "seed", envBool("HELPLINE_SEED", false), "load demo master data and demo users at start (HELPLINE_SEED)")
+	fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "password of the demo users; random when empty (HELPLINE_DEMO_PASSWORD)")
+	fs.IntVar(&c.dbMaxConns, "db-max-conns", envInt("HELPLINE_DB_MAX_CONNS", 20), "PostgreSQL pool size (HELPLINE_DB_MAX_CONNS)")
+	fs.IntVar(&c.StreamReplicas, "stream-replicas", envInt("HELPLINE_STREAM_REPLICAS", 1), "JetStream stream replicas: 3 on a NATS cluster (HELPLINE_STREAM_REPLICAS)")
+	fs.DurationVar(&c.Retention, "retention", envDuration("HELPLINE_RETENTION", 7*24*time.Hour), "how long published events and applied-event records are kept (HELPLINE_RETENTION)")
+	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
+}
+
+// finish checks and derives what flags cannot express directly.
+func (c *config) finish() error {
+	if c.dbMaxConns < 1 || c.dbMaxConns > 1000 {
+		return fmt.Errorf("-db-max-conns: must be between 1 and 1000")
+	}
+	c.DBMaxConns = int32(c.dbMaxConns)
+	c.Services = nil
+	for _, s := range strings.Split(c.services, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Services = append(c.Services, s)
+		}
+	}
+	c.Calendar = calendar.Calendar{}
+	for _, d := range strings.Split(c.weeklyOff, ",") {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" {
+			continue
+		}
+		found := false
+		for w := time.Sunday; w <= time.Saturday; w++ {
+			if strings.ToLower(w.String()) == d || strings.ToLower(w.String()[:3]) == d {
+				c.Calendar.WeeklyOff = append(c.Calendar.WeeklyOff, w)
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("-weekly-off: unknown day %q", d)
+		}
+	}
+	return nil
+}

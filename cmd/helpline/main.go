@@ -1,0 +1,181 @@
+// Command helpline runs the Helpline grievance backend.
+//
+//	helpline serve     run the services (all in one process by default)
+//	helpline migrate   apply database migrations
+//	helpline seed      load demo master data and demo users
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/password"
+	"github.com/helpline/helpline/internal/seed"
+	"github.com/helpline/helpline/internal/server"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "helpline:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: helpline <command> [flags]
+
+commands:
+  serve     run the services (every service in one process by default)
+  migrate   apply database migrations
+  seed      load demo master data and demo users
+
+Run "helpline <command> -h" for its flags.`
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stdout, usage)
+		return errors.New("no command given")
+	}
+	var c config
+	fs := flag.NewFlagSet("helpline "+args[0], flag.ContinueOnError)
+	switch args[0] {
+	case "serve":
+		c.serveFlags(fs)
+	case "migrate", "seed":
+		c.flags(fs)
+		if args[0] == "seed" {
+			fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "password of the demo users; random when empty (HELPLINE_DEMO_PASSWORD)")
+		}
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintln(stdout, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	log, err := newLogger(c.logLevel, c.logFormat)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		if err := c.finish(); err != nil {
+			return err
+		}
+		return serve(ctx, c, log, stdout)
+	case "migrate":
+		pool, err := db.Open(ctx, c.DatabaseURL, 2)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return db.Migrate(ctx, pool, log)
+	default:
+		_, err := loadSeed(ctx, c, log, stdout)
+		return err
+	}
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
+}
+
+// loadSeed loads the demo data; it returns the demo password used.
+func loadSeed(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) (string, error) {
+	pool, err := db.Open(ctx, c.DatabaseURL, 4)
+	if err != nil {
+		return "", err
+	}
+	defer pool.Close()
+	if err := db.Migrate(ctx, pool, log); err != nil {
+		return "", err
+	}
+	pw := c.demoPassword
+	if pw == "" {
+		b := make([]byte, 10)
+		_, _ = rand.Read(b)
+		pw = strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	}
+	hash, err := password.NewHasher(password.Default, 1).Hash(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	counts, err := seed.Load(ctx, pool, hash, clock.Real{}.Now())
+	if err != nil {
+		return "", fmt.Errorf("seed: %w", err)
+	}
+	log.Info("demo data loaded", "locations", counts.Locations, "departments", counts.Departments,
+		"categories", counts.Categories, "posts", counts.Posts, "rules", counts.Rules, "users", counts.Users)
+	fmt.Fprintf(stdout, "Demo users (admin, supervisor, agent1, agent2, and one officer per post such as pwd-shimla-l1) have the password: %s\n", pw)
+	return pw, nil
+}
+
+func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
+	if c.seed {
+		if _, err := loadSeed(ctx, c, log, stdout); err != nil {
+			return err
+		}
+	}
+	srv, err := server.Start(ctx, c.Config, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Helpline is up.
+  gRPC     %s   (reflection on; grpc.health.v1.Health)
+  HTTP     http://%s/healthz  /readyz
+  NATS     %s
+  services %s
+
+Try:
+  grpcurl -plaintext %s list
+  grpcurl -plaintext -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"थियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %s helpline.v1.IntakeService/RegisterComplaint
+
+Stop with Ctrl-C.
+`, srv.GRPCAddr, srv.HTTPAddr, srv.NATSURL, strings.Join(c.Services, ","), srv.GRPCAddr, srv.GRPCAddr)
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-srv.Errors():
+		log.Error("server failed", "err", err)
+		shutdown(srv)
+		return err
+	}
+	shutdown(srv)
+	return nil
+}
+
+func shutdown(srv *server.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+}

@@ -1,0 +1,87 @@
+package complaint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/calendar"
+)
+
+// Post is a seat a complaint can be assigned to.
+type Post struct {
+	ID             int64
+	Code           string
+	DepartmentID   int64
+	DepartmentCode string
+	Level          int
+	DistrictID     *int64
+	Holder         string
+}
+
+const postSQL = `
+SELECT p.id, p.code, p.department_id, d.code, p.level, p.district_id, coalesce(u.username, '')
+FROM posts p JOIN departments d ON d.id = p.department_id LEFT JOIN users u ON u.id = p.holder_user_id `
+
+func scanPost(row pgx.Row) (*Post, error) {
+	p := &Post{}
+	err := row.Scan(&p.ID, &p.Code, &p.DepartmentID, &p.DepartmentCode, &p.Level, &p.DistrictID, &p.Holder)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read post: %w", err)
+	}
+	return p, nil
+}
+
+// PostFor returns the department's post of level for a complaint in
+// districtID: district posts for levels 1-2, state posts for 3-4. It
+// returns ErrNotFound when the department has no such post.
+func PostFor(ctx context.Context, q Querier, departmentID int64, level int, districtID int64) (*Post, error) {
+	if level >= 3 {
+		return scanPost(q.QueryRow(ctx, postSQL+`WHERE p.department_id = $1 AND p.level = $2 AND p.district_id IS NULL`, departmentID, level))
+	}
+	return scanPost(q.QueryRow(ctx, postSQL+`WHERE p.department_id = $1 AND p.level = $2 AND p.district_id = $3`, departmentID, level, districtID))
+}
+
+// PostByCode returns a post by its code, or ErrNotFound.
+func PostByCode(ctx context.Context, q Querier, code string) (*Post, error) {
+	return scanPost(q.QueryRow(ctx, postSQL+`WHERE p.code = $1`, code))
+}
+
+// SLADays returns a category's SLA in working days at level (1..4).
+func SLADays(ctx context.Context, q Querier, categoryID int64, level int) (int, error) {
+	var days int
+	err := q.QueryRow(ctx, `SELECT sla_days[$2] FROM categories WHERE id = $1`, categoryID, level).Scan(&days)
+	if err != nil {
+		return 0, fmt.Errorf("read sla: %w", err)
+	}
+	return days, nil
+}
+
+// Deadline returns the SLA deadline of an assignment of categoryID at
+// level starting from from.
+func Deadline(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, categoryID int64, level int, from time.Time) (time.Time, error) {
+	days, err := SLADays(ctx, tx, categoryID, level)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return cal.DueAt(ctx, tx, from, days)
+}
+
+// AssignTo returns a mutation putting the complaint at post with deadline due.
+func AssignTo(p *Post, due time.Time) func(r *Record) error {
+	return func(r *Record) error {
+		deptID, postID := p.DepartmentID, p.ID
+		r.DepartmentID, r.DepartmentCode = &deptID, p.DepartmentCode
+		r.PostID, r.PostCode, r.Officer = &postID, p.Code, p.Holder
+		r.Level = p.Level
+		r.SLADueAt = &due
+		return nil
+	}
+}

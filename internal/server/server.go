@@ -1,0 +1,287 @@
+// Package server wires the services into one process: the database pool,
+// NATS (embedded or remote), the gRPC server with its interceptors, the
+// outbox relay and the event consumers.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/calendar"
+	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/consumer"
+	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/natsbus"
+	"github.com/helpline/helpline/internal/outbox"
+	"github.com/helpline/helpline/services/intake"
+	"github.com/helpline/helpline/services/routing"
+)
+
+// Services that a process can run.
+const (
+	ServiceIntake  = "intake"
+	ServiceRouting = "routing"
+)
+
+// AllServices is the default: every service in one process.
+var AllServices = []string{ServiceIntake, ServiceRouting}
+
+// Config is what a server process needs.
+type Config struct {
+	GRPCAddr    string
+	HTTPAddr    string
+	DatabaseURL string
+	DBMaxConns  int32
+	// NATSURL is a NATS server or cluster to use; empty starts an embedded one.
+	NATSURL string
+	// NATSListen is where the embedded NATS server listens.
+	NATSListen string
+	// DataDir holds the embedded NATS server's JetStream files.
+	DataDir string
+	// Services to run (RPCs and their consumers).
+	Services []string
+	// Relay runs the outbox relay in this process.
+	Relay bool
+	// Migrate applies migrations at start.
+	Migrate        bool
+	StreamReplicas int
+	// Retention is how long published outbox rows and applied-event records are kept.
+	Retention time.Duration
+	Calendar  calendar.Calendar
+	// Clock is the domain clock; nil means the wall clock.
+	Clock clock.Clock
+}
+
+// Server is a running process.
+type Server struct {
+	GRPCAddr net.Addr
+	HTTPAddr net.Addr
+	// NATSURL is where this process's NATS is (the embedded one's client URL when embedded).
+	NATSURL string
+
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	nc       *nats.Conn
+	embedded *natsserver.Server
+	grpc     *grpc.Server
+	http     *http.Server
+	health   *health.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	errs     chan error
+}
+
+// Start brings the process up and returns once it serves.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if len(cfg.Services) == 0 {
+		cfg.Services = AllServices
+	}
+	for _, s := range cfg.Services {
+		if !slices.Contains(AllServices, s) {
+			return nil, fmt.Errorf("unknown service %q (known: %v)", s, AllServices)
+		}
+	}
+	s := &Server{log: log, errs: make(chan error, 4)}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+
+	if s.pool, err = db.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns); err != nil {
+		return nil, err
+	}
+	if cfg.Migrate {
+		if err = db.Migrate(ctx, s.pool, log); err != nil {
+			return nil, err
+		}
+	}
+	s.NATSURL = cfg.NATSURL
+	if s.NATSURL == "" {
+		if s.embedded, err = natsbus.Embedded(cfg.NATSListen, cfg.DataDir); err != nil {
+			return nil, err
+		}
+		s.NATSURL = s.embedded.ClientURL()
+		log.Info("embedded NATS JetStream started", "url", s.NATSURL, "store", cfg.DataDir)
+	}
+	if s.nc, err = natsbus.Connect(s.NATSURL, "helpline", log); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(s.nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	streamCtx, cancelStream := context.WithTimeout(ctx, 30*time.Second)
+	_, err = natsbus.EnsureStream(streamCtx, js, natsbus.StreamOptions{
+		Replicas: cfg.StreamReplicas, Duplicates: time.Hour, MaxAge: cfg.Retention,
+	})
+	cancelStream()
+	if err != nil {
+		return nil, err
+	}
+
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	relay := outbox.NewRelay(s.pool, js, cfg.Clock, log.With("component", "relay"), outbox.RelayConfig{})
+	wake := relay.Wake
+	if cfg.Relay {
+		s.goRun(func() { _ = relay.Run(bg) })
+		s.goRun(func() { outbox.RunPurge(bg, s.pool, cfg.Clock, log, cfg.Retention, time.Minute) })
+	}
+
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(caller.AnonymousResolver)),
+		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(caller.AnonymousResolver)),
+	)
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+
+	var consumers []consumer.Config
+	if slices.Contains(cfg.Services, ServiceIntake) {
+		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, log.With("service", "intake"), wake))
+	}
+	if slices.Contains(cfg.Services, ServiceRouting) {
+		rs := routing.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "routing"), wake)
+		helplinev1.RegisterRoutingServiceServer(s.grpc, rs)
+		consumers = append(consumers, rs.RouterConfig())
+	}
+	for _, cc := range consumers {
+		c := consumer.New(cc, s.pool, js, cfg.Clock, log)
+		s.goRun(func() { _ = c.Run(bg) })
+	}
+
+	lis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen grpc %s: %w", cfg.GRPCAddr, err)
+	}
+	s.GRPCAddr = lis.Addr()
+	s.goRun(func() {
+		if err := s.grpc.Serve(lis); err != nil {
+			s.errs <- fmt.Errorf("grpc: %w", err)
+		}
+	})
+	if cfg.HTTPAddr != "" {
+		hl, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
+		}
+		s.HTTPAddr = hl.Addr()
+		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.goRun(func() {
+			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.errs <- fmt.Errorf("http: %w", err)
+			}
+		})
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{"helpline.v1.IntakeService", "helpline.v1.RoutingService"} {
+		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	return s, nil
+}
+
+func (s *Server) goRun(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// Errors reports a listener that failed while serving.
+func (s *Server) Errors() <-chan error { return s.errs }
+
+// Pool is the process's database pool.
+func (s *Server) Pool() *pgxpool.Pool { return s.pool }
+
+func (s *Server) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.pool.Ping(ctx); err != nil {
+			http.Error(w, "postgresql unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		if !s.nc.IsConnected() {
+			http.Error(w, "nats unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// Shutdown stops serving gracefully: no new calls, in-flight calls finish,
+// background jobs stop after their current batch.
+func (s *Server) Shutdown(ctx context.Context) {
+	if s.health != nil {
+		s.health.Shutdown()
+	}
+	if s.grpc != nil {
+		done := make(chan struct{})
+		go func() {
+			s.grpc.GracefulStop()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			s.grpc.Stop()
+		}
+	}
+	if s.http != nil {
+		_ = s.http.Shutdown(ctx)
+	}
+	s.close()
+}
+
+func (s *Server) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.grpc != nil {
+		s.grpc.Stop()
+	}
+	if s.http != nil {
+		_ = s.http.Close()
+	}
+	s.wg.Wait()
+	if s.nc != nil {
+		_ = s.nc.Drain()
+		s.nc.Close()
+	}
+	if s.embedded != nil {
+		s.embedded.Shutdown()
+		s.embedded.WaitForShutdown()
+	}
+	if s.pool != nil {
+		s.pool.Close()
+	}
+}

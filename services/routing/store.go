@@ -1,0 +1,178 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/complaint"
+)
+
+// store is the routing service's SQL: master data and routing decisions.
+type store struct {
+	pool *pgxpool.Pool
+}
+
+// upsertLocation creates or renames a location node. It refuses a code
+// already used by a node of another kind or under another parent.
+func upsertLocation(ctx context.Context, tx pgx.Tx, field, kind, code string, parentID *int64, name, nameHi string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO locations (kind, code, parent_id, name, name_hi) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_hi = excluded.name_hi
+		WHERE locations.kind = excluded.kind AND locations.parent_id IS NOT DISTINCT FROM excluded.parent_id
+		RETURNING id`, kind, code, parentID, name, nameHi).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, apperr.Invalid(field, fmt.Sprintf("code %q is already used elsewhere in the location tree", code))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("upsert location: %w", err)
+	}
+	return id, nil
+}
+
+// listDistricts returns the whole location tree.
+func (s *store) listDistricts(ctx context.Context, only string) ([]*helplinev1.District, error) {
+	rows, err := s.pool.Query(ctx, `
+		WITH RECURSIVE tree AS (
+		    SELECT id, kind, code, parent_id, name, name_hi FROM locations WHERE kind = 'DISTRICT' AND ($1 = '' OR code = $1)
+		    UNION ALL
+		    SELECT l.id, l.kind, l.code, l.parent_id, l.name, l.name_hi FROM locations l JOIN tree t ON l.parent_id = t.id
+		)
+		SELECT id, kind, code, coalesce(parent_id, 0), name, name_hi FROM tree ORDER BY kind = 'DISTRICT' DESC, kind = 'BLOCK' DESC, code`, only)
+	if err != nil {
+		return nil, fmt.Errorf("list locations: %w", err)
+	}
+	defer rows.Close()
+	var districts []*helplinev1.District
+	byDistrict := map[int64]*helplinev1.District{}
+	byBlock := map[int64]*helplinev1.Block{}
+	for rows.Next() {
+		var id, parent int64
+		var kind, code, name, nameHi string
+		if err := rows.Scan(&id, &kind, &code, &parent, &name, &nameHi); err != nil {
+			return nil, fmt.Errorf("list locations: %w", err)
+		}
+		switch kind {
+		case "DISTRICT":
+			d := &helplinev1.District{Code: code, Name: name, NameHi: nameHi}
+			byDistrict[id] = d
+			districts = append(districts, d)
+		case "BLOCK":
+			b := &helplinev1.Block{Code: code, Name: name, NameHi: nameHi}
+			byBlock[id] = b
+			if d := byDistrict[parent]; d != nil {
+				d.Blocks = append(d.Blocks, b)
+			}
+		case "WARD":
+			if b := byBlock[parent]; b != nil {
+				b.Wards = append(b.Wards, &helplinev1.Ward{Code: code, Name: name, NameHi: nameHi})
+			}
+		}
+	}
+	return districts, rows.Err()
+}
+
+// node is a location node a rule or complaint refers to.
+type node struct {
+	districtID, blockID, wardID *int64
+}
+
+// most returns the most specific node id (nil: state-wide).
+func (n node) most() *int64 {
+	switch {
+	case n.wardID != nil:
+		return n.wardID
+	case n.blockID != nil:
+		return n.blockID
+	}
+	return n.districtID
+}
+
+// resolveNode checks a (district, block, ward) triple, naming the field at fault.
+func resolveNode(ctx context.Context, q complaint.Querier, prefix, district, block, ward string) (node, error) {
+	var n node
+	if district == "" {
+		if block != "" {
+			return n, apperr.Invalid(prefix+"district_code", "required when a block is given")
+		}
+		return n, nil
+	}
+	if ward != "" && block == "" {
+		return n, apperr.Invalid(prefix+"block_code", "required when a ward is given")
+	}
+	var blockParent, wardParent *int64
+	err := q.QueryRow(ctx, `
+		SELECT (SELECT id FROM locations WHERE code = $1 AND kind = 'DISTRICT'),
+		       (SELECT id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD')`,
+		district, block, ward).Scan(&n.districtID, &n.blockID, &blockParent, &n.wardID, &wardParent)
+	if err != nil {
+		return n, fmt.Errorf("resolve location: %w", err)
+	}
+	switch {
+	case n.districtID == nil:
+		return n, apperr.Invalid(prefix+"district_code", fmt.Sprintf("unknown district %q", district))
+	case block != "" && n.blockID == nil:
+		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("unknown block %q", block))
+	case block != "" && *blockParent != *n.districtID:
+		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("block %q is not in district %q", block, district))
+	case ward != "" && n.wardID == nil:
+		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("unknown ward %q", ward))
+	case ward != "" && *wardParent != *n.blockID:
+		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("ward %q is not in block %q", ward, block))
+	}
+	return n, nil
+}
+
+// idOf returns the id of a master data row by code, or an INVALID_ARGUMENT naming field.
+func idOf(ctx context.Context, q complaint.Querier, table, field, code string) (int64, error) {
+	var id int64
+	// table is always a constant of this package.
+	err := q.QueryRow(ctx, `SELECT id FROM `+table+` WHERE code = $1`, code).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, apperr.Invalid(field, fmt.Sprintf("unknown %s %q", table[:len(table)-1], code))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up %s: %w", table, err)
+	}
+	return id, nil
+}
+
+// departmentFor returns the department the most specific routing rule gives
+// for a category at a complaint's location, or ErrNotFound.
+func departmentFor(ctx context.Context, q complaint.Querier, categoryID int64, r *complaint.Record) (int64, error) {
+	var dept int64
+	err := q.QueryRow(ctx, `
+		SELECT r.department_id FROM routing_rules r LEFT JOIN locations l ON l.id = r.location_id
+		WHERE r.category_id = $1 AND (r.location_id IS NULL OR r.location_id IN ($2, $3, $4))
+		ORDER BY CASE l.kind WHEN 'WARD' THEN 3 WHEN 'BLOCK' THEN 2 WHEN 'DISTRICT' THEN 1 ELSE 0 END DESC
+		LIMIT 1`, categoryID, r.DistrictID, r.BlockID, r.WardID).Scan(&dept)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, apperr.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find routing rule: %w", err)
+	}
+	return dept, nil
+}
+
+// listUnrouted pages the unrouted queue oldest first.
+func (s *store) listUnrouted(ctx context.Context, districtID *int64, afterCreated *time.Time, afterID int64, limit int) ([]*complaint.Record, error) {
+	rows, err := s.pool.Query(ctx, complaint.SelectSQL+`
+		WHERE c.status = 'UNROUTED' AND ($1::bigint IS NULL OR c.district_id = $1)
+		  AND ($2::timestamptz IS NULL OR (c.created_at, c.id) > ($2, $3))
+		ORDER BY c.created_at, c.id LIMIT $4`, districtID, afterCreated, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unrouted: %w", err)
+	}
+	return complaint.CollectRecords(rows)
+}
