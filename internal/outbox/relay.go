@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,6 +41,16 @@ type Relay struct {
 	log   *slog.Logger
 	cfg   RelayConfig
 	wake  chan struct{}
+
+	published  atomic.Int64
+	duplicates atomic.Int64
+}
+
+// Stats returns how many events this relay had acknowledged by JetStream,
+// and how many of those JetStream reported as duplicates of an earlier
+// publish (a crash between publish and mark, or two relays racing).
+func (r *Relay) Stats() (published, duplicates int64) {
+	return r.published.Load(), r.duplicates.Load()
 }
 
 // NewRelay returns a relay; call Run to start it.
@@ -164,8 +175,12 @@ func (r *Relay) publish(ctx context.Context, batch []row) ([]int64, error) {
 	acked := make([]int64, 0, len(futures))
 	for i, f := range futures {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
 			acked = append(acked, batch[i].id)
+			r.published.Add(1)
+			if ack != nil && ack.Duplicate {
+				r.duplicates.Add(1)
+			}
 		case err := <-f.Err():
 			if firstErr == nil {
 				firstErr = fmt.Errorf("publish %s: %w", batch[i].eventID, err)
