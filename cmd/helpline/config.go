@@ -25,7 +25,11 @@ type config struct {
 	logFormat    string
 }
 
+// knownEnv records every variable the binary reads, for the compose check.
+var knownEnv = map[string]bool{}
+
 func env(key, def string) string {
+	knownEnv[key] = true
 	if v, ok := os.LookupEnv(key); ok && v != "" {
 		return v
 	}

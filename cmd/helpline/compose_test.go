@@ -1,0 +1,109 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/helpline/helpline/internal/server"
+)
+
+// TestComposeFileMatchesTheBinary checks docker-compose.yml against the
+// binary, since no Docker engine runs here: every helpline service runs a
+// known command with flags that exist, sets only variables the binary
+// reads, and names only services the binary has.
+func TestComposeFileMatchesTheBinary(t *testing.T) {
+	raw, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("docker-compose.yml is not valid YAML: %v", err)
+	}
+	// Register every subcommand's flags so knownEnv is complete.
+	flagsOf := map[string]*flag.FlagSet{}
+	for _, cmd := range []string{"serve", "migrate", "seed"} {
+		var c config
+		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		if cmd == "serve" {
+			c.serveFlags(fs)
+		} else {
+			c.flags(fs)
+			fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "")
+		}
+		flagsOf[cmd] = fs
+	}
+	var helplines []string
+	for name, svc := range file.Services {
+		if svc.Image != "helpline:latest" {
+			continue
+		}
+		helplines = append(helplines, name)
+		if len(svc.Command) == 0 {
+			t.Errorf("%s: no command", name)
+			continue
+		}
+		fs, ok := flagsOf[svc.Command[0]]
+		if !ok {
+			t.Errorf("%s: unknown command %q", name, svc.Command[0])
+			continue
+		}
+		// Parse with the binary's own flag set: an unknown flag fails here.
+		var c config
+		fresh := flag.NewFlagSet(svc.Command[0], flag.ContinueOnError)
+		fresh.SetOutput(io.Discard)
+		if svc.Command[0] == "serve" {
+			c.serveFlags(fresh)
+		} else {
+			fresh = fs
+		}
+		if err := fresh.Parse(svc.Command[1:]); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if svc.Command[0] == "serve" {
+			if err := c.finish(); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			for _, s := range c.Services {
+				if !slices.Contains(server.AllServices, s) {
+					t.Errorf("%s: unknown service %q", name, s)
+				}
+			}
+		}
+		for k := range svc.Environment {
+			if strings.HasPrefix(k, "HELPLINE_") && !knownEnv[k] {
+				t.Errorf("%s: the binary does not read %s", name, k)
+			}
+		}
+	}
+	// Every service of the binary runs somewhere.
+	for _, s := range server.AllServices {
+		found := false
+		for _, name := range helplines {
+			cmd := file.Services[name].Command
+			if i := slices.Index(cmd, "-services"); i >= 0 && i+1 < len(cmd) && slices.Contains(strings.Split(cmd[i+1], ","), s) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no compose service runs %q", s)
+		}
+	}
+	if len(helplines) < 3 {
+		t.Fatalf("only %d helpline services in the compose file", len(helplines))
+	}
+}
