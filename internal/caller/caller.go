@@ -27,7 +27,41 @@ type Caller struct {
 	UserID   int64
 	Username string
 	Role     Role
+	// TokenID is the id of the token the call carried.
+	TokenID int64
+	// Posts are the posts an officer holds.
+	Posts []Post
 }
+
+// Post is a post held by an officer: it scopes what the officer sees.
+type Post struct {
+	ID           int64
+	Code         string
+	DepartmentID int64
+	// DistrictID is 0 for a state post (levels 3 and 4).
+	DistrictID int64
+}
+
+// Sees reports whether the caller may see a complaint of a department
+// (nil: not yet routed) in a district. Officers see only their posts'
+// department and jurisdiction; other roles see every complaint.
+func (c Caller) Sees(departmentID *int64, districtID int64) bool {
+	if c.Role != Officer {
+		return c.Role != Anonymous
+	}
+	if departmentID == nil {
+		return false
+	}
+	for _, p := range c.Posts {
+		if p.DepartmentID == *departmentID && (p.DistrictID == 0 || p.DistrictID == districtID) {
+			return true
+		}
+	}
+	return false
+}
+
+// MasksPhones reports whether citizens' phone numbers are masked for the caller.
+func (c Caller) MasksPhones() bool { return c.Role == Officer || c.Role == Supervisor }
 
 // anonymous is the caller of a request without identity.
 var anonymous = Caller{Username: "anonymous", Role: Anonymous}

@@ -105,12 +105,8 @@ var Table = map[Action]Rule{
 // Allows reports whether action may start from status.
 func (r Rule) Allows(status Status) bool { return slices.Contains(r.From, status) }
 
-// Permits reports whether role may perform the action. The anonymous caller
-// is only ever seen before authentication is configured, and background
-// jobs act as System.
-func (r Rule) Permits(role caller.Role) bool {
-	return role == caller.Anonymous || slices.Contains(r.Roles, role)
-}
+// Permits reports whether role may perform the action; background jobs act as System.
+func (r Rule) Permits(role caller.Role) bool { return slices.Contains(r.Roles, role) }
 
 // Next returns the state after the action from status.
 func (r Rule) Next(status Status) Status {

@@ -69,7 +69,9 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(-1), // never buffer publishes while disconnected: the outbox keeps them
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("nats disconnected", "err", err)
+			if err != nil { // nil: a deliberate close
+				log.Warn("nats disconnected", "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrl())

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
@@ -32,18 +34,23 @@ import (
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/natsbus"
 	"github.com/helpline/helpline/internal/outbox"
+	"github.com/helpline/helpline/internal/password"
+	"github.com/helpline/helpline/services/identity"
 	"github.com/helpline/helpline/services/intake"
+	"github.com/helpline/helpline/services/resolution"
 	"github.com/helpline/helpline/services/routing"
 )
 
 // Services that a process can run.
 const (
-	ServiceIntake  = "intake"
-	ServiceRouting = "routing"
+	ServiceIdentity   = "identity"
+	ServiceIntake     = "intake"
+	ServiceRouting    = "routing"
+	ServiceResolution = "resolution"
 )
 
 // AllServices is the default: every service in one process.
-var AllServices = []string{ServiceIntake, ServiceRouting}
+var AllServices = []string{ServiceIdentity, ServiceIntake, ServiceRouting, ServiceResolution}
 
 // Config is what a server process needs.
 type Config struct {
@@ -69,6 +76,10 @@ type Config struct {
 	Calendar  calendar.Calendar
 	// Clock is the domain clock; nil means the wall clock.
 	Clock clock.Clock
+	// Password is the argon2id cost; zero means password.Default.
+	Password password.Params
+	// Identity tunes logins; zero means identity.DefaultConfig.
+	Identity identity.Config
 }
 
 // Server is a running process.
@@ -151,15 +162,29 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		s.goRun(func() { outbox.RunPurge(bg, s.pool, cfg.Clock, log, cfg.Retention, time.Minute) })
 	}
 
+	authn := auth.NewAuthenticator(s.pool, cfg.Clock, log)
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(caller.AnonymousResolver)),
-		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(caller.AnonymousResolver)),
+		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(authn.Resolve)),
+		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(authn.Resolve)),
 	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 
 	var consumers []consumer.Config
+	if slices.Contains(cfg.Services, ServiceIdentity) {
+		if cfg.Password == (password.Params{}) {
+			cfg.Password = password.Default
+		}
+		if cfg.Identity == (identity.Config{}) {
+			cfg.Identity = identity.DefaultConfig
+		}
+		hasher := password.NewHasher(cfg.Password, runtime.NumCPU())
+		helplinev1.RegisterIdentityServiceServer(s.grpc, identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity))
+	}
+	if slices.Contains(cfg.Services, ServiceResolution) {
+		helplinev1.RegisterResolutionServiceServer(s.grpc, resolution.New(s.pool, cfg.Clock, log.With("service", "resolution")))
+	}
 	if slices.Contains(cfg.Services, ServiceIntake) {
 		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, log.With("service", "intake"), wake))
 	}
@@ -197,7 +222,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		})
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{"helpline.v1.IntakeService", "helpline.v1.RoutingService"} {
+	for name := range s.grpc.GetServiceInfo() {
 		s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	return s, nil

@@ -3,27 +3,65 @@ package testenv
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/server"
+	"github.com/helpline/helpline/services/identity"
 )
 
 // Env is a whole server started for a test, with clients.
 type Env struct {
-	Pool    *pgxpool.Pool
-	Server  *server.Server
-	Clock   *clock.Fake
-	Conn    *grpc.ClientConn
-	Intake  helplinev1.IntakeServiceClient
-	Routing helplinev1.RoutingServiceClient
+	Pool       *pgxpool.Pool
+	Server     *server.Server
+	Clock      *clock.Fake
+	Conn       *grpc.ClientConn
+	Intake     helplinev1.IntakeServiceClient
+	Routing    helplinev1.RoutingServiceClient
+	Resolution helplinev1.ResolutionServiceClient
+	Identity   helplinev1.IdentityServiceClient
+	// Admin and Agent are contexts carrying the tokens of the demo users
+	// admin and agent1.
+	Admin, Agent context.Context
+
+	t      testing.TB
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+// As returns a context carrying a token of the demo user username (logged
+// in once per test).
+func (e *Env) As(username string) context.Context {
+	e.t.Helper()
+	e.mu.Lock()
+	tok, ok := e.tokens[username]
+	e.mu.Unlock()
+	if !ok {
+		resp, err := e.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: username, Password: DemoPassword})
+		if err != nil {
+			e.t.Fatalf("login %s: %v", username, err)
+		}
+		tok = resp.GetToken()
+		e.mu.Lock()
+		e.tokens[username] = tok
+		e.mu.Unlock()
+	}
+	return WithToken(context.Background(), tok)
+}
+
+// WithToken returns ctx carrying a bearer token as gRPC metadata.
+func WithToken(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
 
 // Start is 10:00 IST on Monday 2 November 2026, the fake clock's start.
@@ -50,6 +88,10 @@ func StartServer(t testing.TB) *Env {
 		Retention:   24 * time.Hour,
 		Calendar:    calendar.Default,
 		Clock:       fake,
+		Password:    password.Cheap,
+		// Sessions outlive the fake clock's jumps; every test client is 127.0.0.1.
+		Identity: identity.Config{SessionTTL: 365 * 24 * time.Hour, MaxFailures: 10, Window: time.Minute,
+			Cooloff: 5 * time.Minute, MaxAddressFailures: 10000},
 	}, Logger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -64,9 +106,15 @@ func StartServer(t testing.TB) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return &Env{
+	env := &Env{
 		Pool: pool, Server: srv, Clock: fake, Conn: conn,
-		Intake:  helplinev1.NewIntakeServiceClient(conn),
-		Routing: helplinev1.NewRoutingServiceClient(conn),
+		Intake:     helplinev1.NewIntakeServiceClient(conn),
+		Routing:    helplinev1.NewRoutingServiceClient(conn),
+		Resolution: helplinev1.NewResolutionServiceClient(conn),
+		Identity:   helplinev1.NewIdentityServiceClient(conn),
+		t:          t,
+		tokens:     map[string]string{},
 	}
+	env.Admin, env.Agent = env.As("admin"), env.As("agent1")
+	return env
 }

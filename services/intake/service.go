@@ -196,8 +196,7 @@ func (s *Service) respond(ctx context.Context, dkt string, replayed bool) (*help
 }
 
 func (s *Service) view(ctx context.Context) complaint.View {
-	role := caller.From(ctx).Role
-	return complaint.View{MaskPhone: role == caller.Officer || role == caller.Supervisor, Now: s.clock.Now()}
+	return complaint.ViewFor(ctx, s.clock.Now())
 }
 
 // parseDocket validates a docket field and returns its canonical form.
@@ -223,6 +222,9 @@ func (s *Service) GetComplaint(ctx context.Context, req *helplinev1.GetComplaint
 	}
 	rec, err := complaint.GetByDocket(ctx, s.store.pool, d)
 	if err != nil {
+		return nil, err
+	}
+	if err := complaint.CheckVisible(ctx, rec); err != nil {
 		return nil, err
 	}
 	hist, err := complaint.History(ctx, s.store.pool, rec.ID)
@@ -266,7 +268,7 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 		return nil, err
 	}
 	f.limit++ // one more tells whether there is a next page
-	recs, err := s.store.search(ctx, f)
+	recs, err := s.store.search(ctx, f, complaint.ScopeSQL)
 	if err != nil {
 		return nil, err
 	}
@@ -300,6 +302,9 @@ func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRe
 	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
 		var err error
 		if rec, err = complaint.LockByDocket(ctx, tx, d); err != nil {
+			return err
+		}
+		if err := complaint.CheckVisible(ctx, rec); err != nil {
 			return err
 		}
 		return complaint.Apply(ctx, tx, rec, complaint.Change{

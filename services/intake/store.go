@@ -119,7 +119,7 @@ func likePattern(s string) string {
 }
 
 // search lists complaints matching every given filter, newest first.
-func (s *store) search(ctx context.Context, f searchFilter) ([]*complaint.Record, error) {
+func (s *store) search(ctx context.Context, f searchFilter, scope func(context.Context, func(any) string) string) ([]*complaint.Record, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -137,6 +137,9 @@ func (s *store) search(ctx context.Context, f searchFilter) ([]*complaint.Record
 	}
 	if f.text != "" {
 		where = append(where, "(c.description || ' ' || c.locality || ' ' || c.address) ILIKE "+arg(likePattern(f.text)))
+	}
+	if cond := scope(ctx, arg); cond != "" {
+		where = append(where, cond)
 	}
 	if f.after != nil {
 		where = append(where, fmt.Sprintf("(c.created_at, c.id) < (%s, %s)", arg(f.after.At), arg(f.after.ID)))

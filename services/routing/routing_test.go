@@ -1,7 +1,6 @@
 package routing_test
 
 import (
-	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -19,8 +18,8 @@ var keys atomic.Int64
 // register files a complaint and waits until routing has handled it.
 func register(t *testing.T, env *testenv.Env, category, district, block, ward string) *helplinev1.Complaint {
 	t.Helper()
-	ctx := context.Background()
-	resp, err := env.Intake.RegisterComplaint(ctx, &helplinev1.RegisterComplaintRequest{
+	ctx := env.Admin
+	resp, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
 		IdempotencyKey: fmt.Sprintf("%s-%d", t.Name(), keys.Add(1)),
 		Citizen:        &helplinev1.Citizen{Name: "Sunita Devi", Phone: "94180 55555", Language: "hi"},
 		Location:       &helplinev1.Location{DistrictCode: district, BlockCode: block, WardCode: ward},
@@ -46,7 +45,7 @@ func register(t *testing.T, env *testenv.Env, category, district, block, ward st
 func TestRoutingTakesTheMostSpecificRule(t *testing.T) {
 	t.Parallel()
 	env := testenv.StartServer(t)
-	ctx := context.Background()
+	ctx := env.Admin
 	// Add a district-level rule between the seeded state-wide rule
 	// (JAL_SHAKTI) and the block-level one for Shimla city (URBAN_DEVELOPMENT).
 	if _, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{
@@ -97,7 +96,7 @@ func TestSLADeadlineSkipsSundaysAndHolidays(t *testing.T) {
 	env := testenv.StartServer(t)
 	// Monday 2 Nov 2026 10:00 IST; POWER_OUTAGE-like urgent categories have 2 working days.
 	// Add a holiday on Wednesday 4 Nov: the 2 working days after Monday are Tue 3 and Thu 5.
-	if _, err := env.Routing.UpsertHoliday(context.Background(), &helplinev1.UpsertHolidayRequest{Holiday: &helplinev1.Holiday{Date: "2026-11-04", Name: "Test holiday"}}); err != nil {
+	if _, err := env.Routing.UpsertHoliday(env.Admin, &helplinev1.UpsertHolidayRequest{Holiday: &helplinev1.Holiday{Date: "2026-11-04", Name: "Test holiday"}}); err != nil {
 		t.Fatal(err)
 	}
 	c := register(t, env, "PWD_ROAD_POTHOLES", "MANDI", "", "") // 7 working days at L1
@@ -111,7 +110,7 @@ func TestSLADeadlineSkipsSundaysAndHolidays(t *testing.T) {
 func TestNoRuleGoesToUnroutedAndASupervisorAssignsIt(t *testing.T) {
 	t.Parallel()
 	env := testenv.StartServer(t)
-	ctx := context.Background()
+	ctx := env.Admin
 	c := register(t, env, "GENERAL_OTHER", "SHIMLA", "THEOG", "")
 	if c.GetStatus() != helplinev1.ComplaintStatus_COMPLAINT_STATUS_UNROUTED || c.GetPost() != "" {
 		t.Fatalf("status = %s post %q, want UNROUTED with no post", c.GetStatus(), c.GetPost())
@@ -163,7 +162,7 @@ func TestNoRuleGoesToUnroutedAndASupervisorAssignsIt(t *testing.T) {
 func TestDepartmentWithoutAPostInTheDistrictIsUnrouted(t *testing.T) {
 	t.Parallel()
 	env := testenv.StartServer(t)
-	ctx := context.Background()
+	ctx := env.Admin
 	if _, err := env.Routing.UpsertDepartment(ctx, &helplinev1.UpsertDepartmentRequest{Department: &helplinev1.Department{Code: "NEW_DEPT", Name: "New Department"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +190,7 @@ func TestDepartmentWithoutAPostInTheDistrictIsUnrouted(t *testing.T) {
 func TestMasterDataRefusals(t *testing.T) {
 	t.Parallel()
 	env := testenv.StartServer(t)
-	ctx := context.Background()
+	ctx := env.Admin
 	cases := []struct {
 		name  string
 		call  func() error
@@ -255,7 +254,7 @@ func contains(s, sub string) bool {
 func TestUpsertAndListMasterData(t *testing.T) {
 	t.Parallel()
 	env := testenv.StartServer(t)
-	ctx := context.Background()
+	ctx := env.Admin
 	d, err := env.Routing.UpsertDistrict(ctx, &helplinev1.UpsertDistrictRequest{District: &helplinev1.District{
 		Code: "shimla", Name: "Shimla", NameHi: "शिमला",
 		Blocks: []*helplinev1.Block{{Code: "NARKANDA", Name: "Narkanda", Wards: []*helplinev1.Ward{{Code: "NARKANDA_GP_1", Name: "GP Narkanda"}}}},

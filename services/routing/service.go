@@ -16,7 +16,6 @@ import (
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/calendar"
-	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
@@ -45,8 +44,7 @@ func New(pool *pgxpool.Pool, clk clock.Clock, cal calendar.Calendar, log *slog.L
 }
 
 func (s *Service) view(ctx context.Context) complaint.View {
-	role := caller.From(ctx).Role
-	return complaint.View{MaskPhone: role == caller.Officer || role == caller.Supervisor, Now: s.clock.Now()}
+	return complaint.ViewFor(ctx, s.clock.Now())
 }
 
 // ListUnrouted lists complaints no rule could route, oldest first.
@@ -126,6 +124,9 @@ func (s *Service) AssignComplaint(ctx context.Context, req *helplinev1.AssignCom
 	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
 		var err error
 		if rec, err = complaint.LockByDocket(ctx, tx, d); err != nil {
+			return err
+		}
+		if err := complaint.CheckVisible(ctx, rec); err != nil {
 			return err
 		}
 		if categoryID == 0 {

@@ -1,0 +1,104 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clock"
+)
+
+// Authenticator resolves the caller of every RPC from its bearer token.
+// Each call reads the token row, so revocation and disabling take effect at
+// once, in every process.
+type Authenticator struct {
+	pool  *pgxpool.Pool
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// NewAuthenticator returns an authenticator reading tokens from pool.
+func NewAuthenticator(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) *Authenticator {
+	return &Authenticator{pool: pool, clock: clk, log: log}
+}
+
+var errNoToken = status.Error(codes.Unauthenticated, "missing bearer token: send metadata 'authorization: Bearer <token>' (get one with IdentityService/Login)")
+var errBadToken = status.Error(codes.Unauthenticated, "invalid, expired or revoked token")
+
+// Resolve authenticates a call to fullMethod and applies the policy table.
+func (a *Authenticator) Resolve(ctx context.Context, fullMethod string) (caller.Caller, error) {
+	if Public[fullMethod] {
+		return caller.From(ctx), nil
+	}
+	secret, ok := bearer(ctx)
+	if !ok {
+		return caller.Caller{}, errNoToken
+	}
+	c, err := a.Lookup(ctx, secret)
+	if err != nil {
+		return caller.Caller{}, err
+	}
+	roles, ok := Policy[fullMethod]
+	if !ok {
+		a.log.Error("rpc has no policy entry: refused", "method", fullMethod)
+		return caller.Caller{}, status.Error(codes.PermissionDenied, "this RPC has no access policy")
+	}
+	if !slices.Contains(roles, c.Role) {
+		return caller.Caller{}, status.Errorf(codes.PermissionDenied, "role %s may not call %s", c.Role, fullMethod[strings.LastIndex(fullMethod, "/")+1:])
+	}
+	return c, nil
+}
+
+func bearer(ctx context.Context) (string, bool) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		scheme, tok, found := strings.Cut(strings.TrimSpace(v), " ")
+		if found && strings.EqualFold(scheme, "bearer") && strings.TrimSpace(tok) != "" {
+			return strings.TrimSpace(tok), true
+		}
+	}
+	return "", false
+}
+
+// Lookup finds the live token's user and the posts they hold.
+func (a *Authenticator) Lookup(ctx context.Context, secret string) (caller.Caller, error) {
+	var c caller.Caller
+	var role string
+	var expires time.Time
+	var ids, depts, districts []int64
+	var codes []string
+	err := a.pool.QueryRow(ctx, `
+		SELECT t.id, u.id, u.username, u.role, t.expires_at,
+		       coalesce(array_agg(p.id ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
+		       coalesce(array_agg(p.code ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
+		       coalesce(array_agg(p.department_id ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
+		       coalesce(array_agg(coalesce(p.district_id, 0) ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}')
+		FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN posts p ON p.holder_user_id = u.id
+		WHERE t.hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
+		GROUP BY t.id, u.id`, HashToken(secret)).Scan(&c.TokenID, &c.UserID, &c.Username, &role, &expires, &ids, &codes, &depts, &districts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, errBadToken
+	}
+	if err != nil {
+		return c, fmt.Errorf("look up token: %w", err)
+	}
+	if !a.clock.Now().Before(expires) {
+		return c, errBadToken
+	}
+	c.Role = caller.Role(role)
+	for i := range ids {
+		c.Posts = append(c.Posts, caller.Post{ID: ids[i], Code: codes[i], DepartmentID: depts[i], DistrictID: districts[i]})
+	}
+	return c, nil
+}

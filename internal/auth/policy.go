@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"github.com/helpline/helpline/internal/caller"
+)
+
+// Public methods need no token.
+var Public = map[string]bool{
+	"/helpline.v1.IdentityService/Login":                             true,
+	"/grpc.health.v1.Health/Check":                                   true,
+	"/grpc.health.v1.Health/Watch":                                   true,
+	"/grpc.health.v1.Health/List":                                    true,
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
+}
+
+var (
+	agent      = caller.Agent
+	officer    = caller.Officer
+	supervisor = caller.Supervisor
+	admin      = caller.Admin
+	everyone   = []caller.Role{agent, officer, supervisor, admin}
+	adminOnly  = []caller.Role{admin}
+)
+
+// Policy is who may call each RPC. An RPC missing here is refused to
+// everyone, and a test fails: every RPC is born with a policy entry.
+// Row-level scoping (an officer sees only their posts' department and
+// jurisdiction) is applied by the services on top of this table.
+var Policy = map[string][]caller.Role{
+	"/helpline.v1.IdentityService/WhoAmI":        everyone,
+	"/helpline.v1.IdentityService/CreateUser":    adminOnly,
+	"/helpline.v1.IdentityService/ListUsers":     adminOnly,
+	"/helpline.v1.IdentityService/DisableUser":   adminOnly,
+	"/helpline.v1.IdentityService/ResetPassword": adminOnly,
+	"/helpline.v1.IdentityService/IssueToken":    adminOnly,
+	"/helpline.v1.IdentityService/RevokeToken":   everyone,
+
+	"/helpline.v1.IntakeService/RegisterComplaint": {agent, admin},
+	"/helpline.v1.IntakeService/GetComplaint":      everyone,
+	"/helpline.v1.IntakeService/SearchComplaints":  everyone,
+	"/helpline.v1.IntakeService/AddFollowUp":       {agent},
+
+	"/helpline.v1.RoutingService/UpsertDistrict":    adminOnly,
+	"/helpline.v1.RoutingService/ListDistricts":     everyone,
+	"/helpline.v1.RoutingService/UpsertDepartment":  adminOnly,
+	"/helpline.v1.RoutingService/ListDepartments":   everyone,
+	"/helpline.v1.RoutingService/UpsertCategory":    adminOnly,
+	"/helpline.v1.RoutingService/ListCategories":    everyone,
+	"/helpline.v1.RoutingService/UpsertPost":        adminOnly,
+	"/helpline.v1.RoutingService/ListPosts":         everyone,
+	"/helpline.v1.RoutingService/UpsertRoutingRule": adminOnly,
+	"/helpline.v1.RoutingService/ListRoutingRules":  everyone,
+	"/helpline.v1.RoutingService/UpsertHoliday":     adminOnly,
+	"/helpline.v1.RoutingService/ListHolidays":      everyone,
+	"/helpline.v1.RoutingService/UpsertLine":        adminOnly,
+	"/helpline.v1.RoutingService/ListLines":         everyone,
+	"/helpline.v1.RoutingService/ListUnrouted":      {supervisor, admin},
+	"/helpline.v1.RoutingService/AssignComplaint":   {supervisor, admin},
+
+	"/helpline.v1.ResolutionService/ListAssignedComplaints": {officer},
+}

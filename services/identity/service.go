@@ -1,0 +1,397 @@
+// Package identity is the IdentityService: login with throttling, tokens
+// for people and machine clients, and user administration.
+package identity
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/auth"
+	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/input"
+	"github.com/helpline/helpline/internal/password"
+)
+
+// Config tunes logins.
+type Config struct {
+	// SessionTTL is how long a Login token lives.
+	SessionTTL time.Duration
+	// MaxFailures wrong passwords for one user within Window start a
+	// cooling-off period of Cooloff, during which the hash is not checked.
+	MaxFailures int
+	Window      time.Duration
+	Cooloff     time.Duration
+	// MaxAddressFailures is the same limit for one client address, over all usernames.
+	MaxAddressFailures int
+}
+
+// DefaultConfig is the production setting.
+var DefaultConfig = Config{SessionTTL: 12 * time.Hour, MaxFailures: 10, Window: time.Minute, Cooloff: 5 * time.Minute, MaxAddressFailures: 50}
+
+// Service implements helplinev1.IdentityServiceServer.
+type Service struct {
+	helplinev1.UnimplementedIdentityServiceServer
+	store     *store
+	hasher    *password.Hasher
+	clock     clock.Clock
+	log       *slog.Logger
+	cfg       Config
+	addresses *addressThrottle
+	dummyHash string
+}
+
+// New returns the identity service.
+func New(pool *pgxpool.Pool, hasher *password.Hasher, clk clock.Clock, log *slog.Logger, cfg Config) *Service {
+	dummy, _ := hasher.Hash(context.Background(), "not a real password")
+	return &Service{
+		store: &store{pool: pool}, hasher: hasher, clock: clk, log: log, cfg: cfg,
+		addresses: newAddressThrottle(cfg.MaxAddressFailures, cfg.Window, cfg.Cooloff),
+		dummyHash: dummy,
+	}
+}
+
+var errBadCredentials = status.Error(codes.Unauthenticated, "wrong username or password")
+
+func tooMany(until time.Time) error {
+	return status.Errorf(codes.ResourceExhausted, "too many failed logins: try again after %s", until.In(clock.IST).Format("15:04:05 MST"))
+}
+
+func clientAddress(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return "unknown"
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
+}
+
+// Login checks a password and issues a session token. After too many
+// failures for a user, or from an address, attempts are refused for a
+// cooling-off period without checking the hash.
+func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*helplinev1.LoginResponse, error) {
+	username, err := input.Text("username", req.GetUsername(), 64, true)
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPassword() == "" {
+		return nil, apperr.Invalid("password", "required")
+	}
+	if len(req.GetPassword()) > 1024 {
+		return nil, errBadCredentials
+	}
+	now := s.clock.Now()
+	addr := clientAddress(ctx)
+	if until := s.addresses.lockedUntil(addr, now); !until.IsZero() {
+		return nil, tooMany(until)
+	}
+	acct, err := s.store.account(ctx, username)
+	if errors.Is(err, apperr.ErrNotFound) {
+		_, _ = s.hasher.Verify(ctx, s.dummyHash, req.GetPassword()) // same time as a real check
+		s.addresses.fail(addr, now)
+		return nil, errBadCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct.lockedUntil != nil && now.Before(*acct.lockedUntil) {
+		return nil, tooMany(*acct.lockedUntil)
+	}
+	ok := false
+	if acct.hash != "" {
+		if ok, err = s.hasher.Verify(ctx, acct.hash, req.GetPassword()); err != nil && !errors.Is(err, password.ErrMalformed) {
+			return nil, err
+		}
+	}
+	if !ok || acct.disabled {
+		s.addresses.fail(addr, now)
+		if !ok {
+			if err := s.store.recordFailure(ctx, acct.id, now, s.cfg.MaxFailures, s.cfg.Window, s.cfg.Cooloff); err != nil {
+				return nil, err
+			}
+		}
+		s.log.WarnContext(ctx, "login failed", "username", username, "address", addr, "disabled", acct.disabled)
+		return nil, errBadCredentials
+	}
+	if err := s.store.clearFailures(ctx, acct.id); err != nil {
+		return nil, err
+	}
+	expires := now.Add(s.cfg.SessionTTL)
+	secret, _, err := insertToken(ctx, s.store.pool, acct.id, "SESSION", "login", now, expires)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.user(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	return &helplinev1.LoginResponse{Token: secret, ExpiresAt: timestamppb.New(expires), User: u}, nil
+}
+
+// WhoAmI describes the caller.
+func (s *Service) WhoAmI(ctx context.Context, _ *helplinev1.WhoAmIRequest) (*helplinev1.WhoAmIResponse, error) {
+	c := caller.From(ctx)
+	u, err := s.store.user(ctx, c.Username)
+	if err != nil {
+		return nil, err
+	}
+	var expires time.Time
+	if err := s.store.pool.QueryRow(ctx, `SELECT expires_at FROM tokens WHERE id = $1`, c.TokenID).Scan(&expires); err != nil {
+		return nil, fmt.Errorf("read token: %w", err)
+	}
+	return &helplinev1.WhoAmIResponse{User: u, TokenExpiresAt: timestamppb.New(expires)}, nil
+}
+
+func validUsername(field, v string) (string, error) {
+	if v == "" {
+		return "", apperr.Invalid(field, "required")
+	}
+	if len(v) > 64 {
+		return "", apperr.Invalid(field, "must be at most 64 characters")
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return "", apperr.Invalid(field, "use lower-case letters, digits, '-', '_' and '.'")
+		}
+	}
+	return v, nil
+}
+
+func validPassword(field, v string) error {
+	switch n := utf8.RuneCountInString(v); {
+	case !utf8.ValidString(v):
+		return apperr.Invalid(field, "must be valid UTF-8")
+	case n < 10:
+		return apperr.Invalid(field, "must be at least 10 characters")
+	case n > 128:
+		return apperr.Invalid(field, "must be at most 128 characters")
+	}
+	return nil
+}
+
+func roleFromProto(field string, r helplinev1.Role, required bool) (caller.Role, error) {
+	switch r {
+	case helplinev1.Role_ROLE_AGENT:
+		return caller.Agent, nil
+	case helplinev1.Role_ROLE_OFFICER:
+		return caller.Officer, nil
+	case helplinev1.Role_ROLE_SUPERVISOR:
+		return caller.Supervisor, nil
+	case helplinev1.Role_ROLE_ADMIN:
+		return caller.Admin, nil
+	case helplinev1.Role_ROLE_UNSPECIFIED:
+		if !required {
+			return "", nil
+		}
+	}
+	return "", apperr.Invalid(field, "must be ROLE_AGENT, ROLE_OFFICER, ROLE_SUPERVISOR or ROLE_ADMIN")
+}
+
+// CreateUser creates a user with a password.
+func (s *Service) CreateUser(ctx context.Context, req *helplinev1.CreateUserRequest) (*helplinev1.CreateUserResponse, error) {
+	username, err := validUsername("username", req.GetUsername())
+	if err != nil {
+		return nil, err
+	}
+	name, err := input.Text("display_name", req.GetDisplayName(), 200, false)
+	if err != nil {
+		return nil, err
+	}
+	role, err := roleFromProto("role", req.GetRole(), true)
+	if err != nil {
+		return nil, err
+	}
+	if err := validPassword("password", req.GetPassword()); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, req.GetPassword())
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.store.pool.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		username, name, string(role), hash, s.clock.Now())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, fmt.Errorf("user %q exists: %w", username, apperr.ErrAlreadyExists)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	s.log.InfoContext(ctx, "user created", "username", username, "role", role, "by", caller.From(ctx).Username)
+	u, err := s.store.user(ctx, username)
+	return &helplinev1.CreateUserResponse{User: u}, err
+}
+
+// ListUsers lists users by username, optionally of one role.
+func (s *Service) ListUsers(ctx context.Context, req *helplinev1.ListUsersRequest) (*helplinev1.ListUsersResponse, error) {
+	role, err := roleFromProto("role", req.GetRole(), false)
+	if err != nil {
+		return nil, err
+	}
+	limit := 100
+	if ps := req.GetPageSize(); ps < 0 || ps > 1000 {
+		return nil, apperr.Invalid("page_size", "must be between 0 and 1000")
+	} else if ps > 0 {
+		limit = int(ps)
+	}
+	after := ""
+	if tok := req.GetPageToken(); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil {
+			return nil, apperr.Invalid("page_token", "malformed page token")
+		}
+		after = string(b)
+	}
+	list, err := s.store.users(ctx, role, after, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &helplinev1.ListUsersResponse{Users: list}
+	if len(list) > limit {
+		resp.Users = list[:limit]
+		resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(list[limit-1].GetUsername()))
+	}
+	return resp, nil
+}
+
+// DisableUser disables a user; their tokens stop working at once.
+func (s *Service) DisableUser(ctx context.Context, req *helplinev1.DisableUserRequest) (*helplinev1.DisableUserResponse, error) {
+	username, err := validUsername("username", req.GetUsername())
+	if err != nil {
+		return nil, err
+	}
+	if username == caller.From(ctx).Username {
+		return nil, apperr.Precondition("you cannot disable yourself")
+	}
+	tag, err := s.store.pool.Exec(ctx, `UPDATE users SET disabled_at = coalesce(disabled_at, $2) WHERE username = $1`, username, s.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("disable user: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, apperr.NotFound("user %q not found", username)
+	}
+	s.log.InfoContext(ctx, "user disabled", "username", username, "by", caller.From(ctx).Username)
+	u, err := s.store.user(ctx, username)
+	return &helplinev1.DisableUserResponse{User: u}, err
+}
+
+// ResetPassword sets a new password, lifts a lockout and ends the user's sessions.
+func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswordRequest) (*helplinev1.ResetPasswordResponse, error) {
+	username, err := validUsername("username", req.GetUsername())
+	if err != nil {
+		return nil, err
+	}
+	if err := validPassword("new_password", req.GetNewPassword()); err != nil {
+		return nil, err
+	}
+	hash, err := s.hasher.Hash(ctx, req.GetNewPassword())
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	var id int64
+	err = s.store.pool.QueryRow(ctx, `
+		UPDATE users SET password_hash = $2, failed_logins = 0, failed_window_start = NULL, locked_until = NULL
+		WHERE username = $1 RETURNING id`, username, hash).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.NotFound("user %q not found", username)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	if _, err := s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND kind = 'SESSION' AND revoked_at IS NULL`, id, now); err != nil {
+		return nil, fmt.Errorf("end sessions: %w", err)
+	}
+	s.log.InfoContext(ctx, "password reset", "username", username, "by", caller.From(ctx).Username)
+	return &helplinev1.ResetPasswordResponse{}, nil
+}
+
+// IssueToken issues a long-lived API token for a machine client.
+func (s *Service) IssueToken(ctx context.Context, req *helplinev1.IssueTokenRequest) (*helplinev1.IssueTokenResponse, error) {
+	username, err := validUsername("username", req.GetUsername())
+	if err != nil {
+		return nil, err
+	}
+	name, err := input.Text("name", req.GetName(), 100, true)
+	if err != nil {
+		return nil, err
+	}
+	ttl := 90 * 24 * time.Hour
+	if req.GetTtl() != nil {
+		if err := req.GetTtl().CheckValid(); err != nil {
+			return nil, apperr.Invalid("ttl", "malformed duration")
+		}
+		ttl = req.GetTtl().AsDuration()
+		if ttl < time.Minute || ttl > 366*24*time.Hour {
+			return nil, apperr.Invalid("ttl", "must be between 1 minute and 366 days")
+		}
+	}
+	acct, err := s.store.account(ctx, username)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return nil, apperr.NotFound("user %q not found", username)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct.disabled {
+		return nil, apperr.Precondition("user %q is disabled", username)
+	}
+	now := s.clock.Now()
+	secret, id, err := insertToken(ctx, s.store.pool, acct.id, "API", name, now, now.Add(ttl))
+	if err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "token issued", "username", username, "token_id", id, "name", name, "by", caller.From(ctx).Username)
+	return &helplinev1.IssueTokenResponse{Token: secret, TokenId: strconv.FormatInt(id, 10), ExpiresAt: timestamppb.New(now.Add(ttl))}, nil
+}
+
+// RevokeToken revokes a token by id or by its secret, or the caller's own.
+// Only admins may revoke other users' tokens by id.
+func (s *Service) RevokeToken(ctx context.Context, req *helplinev1.RevokeTokenRequest) (*helplinev1.RevokeTokenResponse, error) {
+	c := caller.From(ctx)
+	now := s.clock.Now()
+	var tag pgconn.CommandTag
+	var err error
+	switch {
+	case req.GetTokenId() != "" && req.GetToken() != "":
+		return nil, apperr.Invalid("token_id", "give token_id or token, not both")
+	case req.GetTokenId() != "":
+		id, perr := strconv.ParseInt(req.GetTokenId(), 10, 64)
+		if perr != nil || id <= 0 {
+			return nil, apperr.Invalid("token_id", "must be a token id")
+		}
+		tag, err = s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 AND ($3 OR user_id = $4)`,
+			id, now, c.Role == caller.Admin, c.UserID)
+	case req.GetToken() != "":
+		tag, err = s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE hash = $1`, auth.HashToken(req.GetToken()), now)
+	default:
+		tag, err = s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1`, c.TokenID, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("revoke token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, apperr.NotFound("no such token")
+	}
+	return &helplinev1.RevokeTokenResponse{}, nil
+}
