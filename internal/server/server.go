@@ -35,6 +35,7 @@ import (
 	"github.com/helpline/helpline/internal/natsbus"
 	"github.com/helpline/helpline/internal/outbox"
 	"github.com/helpline/helpline/internal/password"
+	"github.com/helpline/helpline/internal/rpccodec"
 	"github.com/helpline/helpline/services/identity"
 	"github.com/helpline/helpline/services/intake"
 	"github.com/helpline/helpline/services/resolution"
@@ -164,8 +165,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 
 	authn := auth.NewAuthenticator(s.pool, cfg.Clock, log)
 	s.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(authn.Resolve)),
-		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(authn.Resolve)),
+		grpc.ForceServerCodec(rpccodec.Codec{}),
+		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
 	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
