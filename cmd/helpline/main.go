@@ -3,6 +3,7 @@
 //	helpline serve     run the services (all in one process by default)
 //	helpline migrate   apply database migrations
 //	helpline seed      load demo master data and demo users
+//	helpline user      create, disable, reset-password, issue-token
 package main
 
 import (
@@ -43,6 +44,7 @@ commands:
   serve     run the services (every service in one process by default)
   migrate   apply database migrations
   seed      load demo master data and demo users
+  user      create | disable | reset-password | issue-token
 
 Run "helpline <command> -h" for its flags.`
 
@@ -50,6 +52,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stdout, usage)
 		return errors.New("no command given")
+	}
+	if args[0] == "user" {
+		log, err := newLogger(env("HELPLINE_LOG_LEVEL", "warn"), "text")
+		if err != nil {
+			return err
+		}
+		return userCommand(ctx, args[1:], os.Stdin, stdout, log)
 	}
 	var c config
 	fs := flag.NewFlagSet("helpline "+args[0], flag.ContinueOnError)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -29,9 +30,13 @@ var Cheap = Params{Memory: 64, Time: 1, Threads: 1}
 
 // Hasher hashes and verifies passwords, at most N at a time.
 type Hasher struct {
-	params Params
-	slots  chan struct{}
+	params   Params
+	slots    chan struct{}
+	verified atomic.Int64
 }
+
+// Verifications returns how many hashes Verify has computed.
+func (h *Hasher) Verifications() int64 { return h.verified.Load() }
 
 // NewHasher returns a hasher running at most concurrency hashes at once.
 func NewHasher(p Params, concurrency int) *Hasher {
@@ -94,6 +99,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (bool, error) {
 		return false, err
 	}
 	defer h.release()
+	h.verified.Add(1)
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
