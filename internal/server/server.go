@@ -241,6 +241,18 @@ func (s *Server) goRun(f func()) {
 // Errors reports a listener that failed while serving.
 func (s *Server) Errors() <-chan error { return s.errs }
 
+// Methods lists the full names of every RPC this process serves.
+func (s *Server) Methods() []string {
+	var out []string
+	for svc, info := range s.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			out = append(out, "/"+svc+"/"+m.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
