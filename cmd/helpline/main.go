@@ -149,8 +149,10 @@ func loadSeed(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 }
 
 func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
+	var demoPassword string
 	if c.seed {
-		if _, err := loadSeed(ctx, c, log, stdout); err != nil {
+		var err error
+		if demoPassword, err = loadSeed(ctx, c, log, stdout); err != nil {
 			return err
 		}
 	}
@@ -158,19 +160,28 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	httpAddr := "disabled"
+	if srv.HTTPAddr != nil {
+		httpAddr = "http://" + srv.HTTPAddr.String() + "/healthz  /readyz"
+	}
+	pw := demoPassword
+	if pw == "" {
+		pw = "<password>"
+	}
 	fmt.Fprintf(stdout, `
 Helpline is up.
-  gRPC     %s   (reflection on; grpc.health.v1.Health)
-  HTTP     http://%s/healthz  /readyz
-  NATS     %s
-  services %s
+  gRPC     %[1]s   (reflection on; grpc.health.v1.Health)
+  HTTP     %[2]s
+  NATS     %[3]s
+  services %[4]s
 
-Try:
-  grpcurl -plaintext %s list
-  grpcurl -plaintext -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"थियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %s helpline.v1.IntakeService/RegisterComplaint
+Try (grpcurl: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4):
+  grpcurl -plaintext %[1]s list
+  TOKEN=$(grpcurl -plaintext -d '{"username":"agent1","password":"%[5]s"}' %[1]s helpline.v1.IdentityService/Login | sed -n 's/.*"token": "\(.*\)".*/\1/p')
+  grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %[1]s helpline.v1.IntakeService/RegisterComplaint
 
 Stop with Ctrl-C.
-`, srv.GRPCAddr, srv.HTTPAddr, srv.NATSURL, strings.Join(c.Services, ","), srv.GRPCAddr, srv.GRPCAddr)
+`, srv.GRPCAddr, httpAddr, srv.NATSURL, strings.Join(c.Services, ","), pw)
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
