@@ -84,6 +84,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", envInt("HELPLINE_DB_MAX_CONNS", 20), "PostgreSQL pool size (HELPLINE_DB_MAX_CONNS)")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", envInt("HELPLINE_STREAM_REPLICAS", 1), "JetStream stream replicas: 3 on a NATS cluster (HELPLINE_STREAM_REPLICAS)")
 	fs.DurationVar(&c.Retention, "retention", envDuration("HELPLINE_RETENTION", 7*24*time.Hour), "how long published events and applied-event records are kept (HELPLINE_RETENTION)")
+	fs.DurationVar(&c.EscalationInterval, "escalation-interval", envDuration("HELPLINE_ESCALATION_INTERVAL", 30*time.Second), "how often overdue complaints are escalated; 0 disables the job in this process (HELPLINE_ESCALATION_INTERVAL)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }
 

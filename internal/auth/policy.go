@@ -59,4 +59,14 @@ var Policy = map[string][]caller.Role{
 	"/helpline.v1.RoutingService/AssignComplaint":   {supervisor, admin},
 
 	"/helpline.v1.ResolutionService/ListAssignedComplaints": {officer},
+	"/helpline.v1.ResolutionService/AcknowledgeComplaint":   {officer},
+	"/helpline.v1.ResolutionService/AddNote":                {officer, supervisor},
+	"/helpline.v1.ResolutionService/RequestInformation":     {officer},
+	"/helpline.v1.ResolutionService/ResumeComplaint":        {officer},
+	"/helpline.v1.ResolutionService/ResolveComplaint":       {officer},
+	"/helpline.v1.ResolutionService/ReturnComplaint":        {officer},
+	"/helpline.v1.ResolutionService/TransferComplaint":      {officer, supervisor},
+	"/helpline.v1.ResolutionService/ProposeSpecialClosure":  {officer},
+	"/helpline.v1.ResolutionService/DecideSpecialClosure":   {officer, supervisor, admin},
+	"/helpline.v1.ResolutionService/LinkComplaints":         {officer, supervisor},
 }

@@ -85,3 +85,45 @@ func AssignTo(p *Post, due time.Time) func(r *Record) error {
 		return nil
 	}
 }
+
+// DepartmentFor returns the department the most specific routing rule
+// gives for a category at r's location (ward, then block, then district,
+// then state-wide), or ErrNotFound.
+func DepartmentFor(ctx context.Context, q Querier, categoryID int64, r *Record) (int64, error) {
+	var dept int64
+	err := q.QueryRow(ctx, `
+		SELECT r.department_id FROM routing_rules r LEFT JOIN locations l ON l.id = r.location_id
+		WHERE r.category_id = $1 AND (r.location_id IS NULL OR r.location_id IN ($2, $3, $4))
+		ORDER BY CASE l.kind WHEN 'WARD' THEN 3 WHEN 'BLOCK' THEN 2 WHEN 'DISTRICT' THEN 1 ELSE 0 END DESC
+		LIMIT 1`, categoryID, r.DistrictID, r.BlockID, r.WardID).Scan(&dept)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, apperr.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find routing rule: %w", err)
+	}
+	return dept, nil
+}
+
+// ResumeClock restarts a paused SLA clock at now: the deadline moves on by
+// the working days spent on hold.
+func ResumeClock(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, r *Record, now time.Time) error {
+	if r.OnHoldSince == nil {
+		return nil
+	}
+	if r.SLADueAt != nil {
+		days, err := cal.WorkingDaysBetween(ctx, tx, *r.OnHoldSince, now)
+		if err != nil {
+			return err
+		}
+		if days > 0 {
+			due, err := cal.DueAt(ctx, tx, *r.SLADueAt, days)
+			if err != nil {
+				return err
+			}
+			r.SLADueAt = &due
+		}
+	}
+	r.OnHoldSince = nil
+	return nil
+}

@@ -53,6 +53,7 @@ const (
 	FeedbackExpire       Action = "feedback_expired"
 	FollowUp             Action = "follow_up"
 	Note                 Action = "note"
+	Link                 Action = "link"
 )
 
 // Rule is one row of the lifecycle table.
@@ -65,6 +66,23 @@ type Rule struct {
 	Roles []caller.Role
 	// Event is the event type written, the last token of its subject.
 	Event string
+	// Guard, when set, refuses the action on a complaint flag beside the
+	// state (e.g. a pending special closure), giving the reason.
+	Guard func(r *Record) string
+}
+
+func noProposal(r *Record) string {
+	if r.SpecialClosurePending {
+		return "a special closure is already proposed"
+	}
+	return ""
+}
+
+func hasProposal(r *Record) string {
+	if !r.SpecialClosurePending {
+		return "no special closure is proposed"
+	}
+	return ""
 }
 
 var (
@@ -73,6 +91,7 @@ var (
 	system    = []caller.Role{caller.System}
 	officer   = []caller.Role{caller.Officer}
 	agent     = []caller.Role{caller.Agent}
+	deciders  = []caller.Role{caller.Supervisor, caller.Admin, caller.Officer}
 )
 
 // Table is the lifecycle: for each action, where it may start, where it
@@ -91,15 +110,16 @@ var Table = map[Action]Rule{
 	Return:               {From: working, To: Unrouted, Roles: officer, Event: "returned"},
 	Transfer:             {From: working, To: Assigned, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "transferred"},
 	Escalate:             {From: working, To: Assigned, Roles: system, Event: "escalated"},
-	ProposeSpecial:       {From: working, Roles: officer, Event: "special_closure_proposed"},
-	ApproveSpecial:       {From: notClosed, To: Closed, Roles: []caller.Role{caller.Supervisor, caller.Admin, caller.Officer}, Event: "special_closure_decided"},
-	RejectSpecial:        {From: notClosed, Roles: []caller.Role{caller.Supervisor, caller.Admin, caller.Officer}, Event: "special_closure_decided"},
+	ProposeSpecial:       {From: working, Roles: officer, Event: "special_closure_proposed", Guard: noProposal},
+	ApproveSpecial:       {From: notClosed, To: Closed, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
+	RejectSpecial:        {From: notClosed, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
 	FeedbackSatisfied:    {From: []Status{Resolved}, To: Closed, Roles: agent, Event: "closed"},
 	FeedbackNotSatisfied: {From: []Status{Resolved}, To: Reopened, Roles: agent, Event: "reopened"},
 	FeedbackUnreachable:  {From: []Status{Resolved}, Roles: agent, Event: "feedback_recorded"},
 	FeedbackExpire:       {From: []Status{Resolved}, To: Closed, Roles: system, Event: "closed"},
 	FollowUp:             {From: notClosed, Roles: agent, Event: "follow_up_added"},
 	Note:                 {From: notClosed, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
+	Link:                 {From: AllStatuses, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
 }
 
 // Allows reports whether action may start from status.

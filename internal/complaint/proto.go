@@ -93,6 +93,13 @@ func ToProto(r *Record, history []HistoryEntry, v View) *helplinev1.Complaint {
 		Description:           r.Description,
 		Channel:               ChannelProto(r.Channel),
 		Helpline:              r.Helpline,
+		ActionTakenReport:     r.ActionTakenReport,
+		LinkedDockets:         r.LinkedDockets,
+	}
+	if r.SpecialClosurePending {
+		c.SpecialClosure = &helplinev1.SpecialClosureProposal{
+			Reason: r.SpecialReason, DuplicateOf: r.SpecialDuplicateOf, ProposedBy: r.SpecialProposer, Note: r.SpecialNote,
+		}
 	}
 	for _, h := range history {
 		c.History = append(c.History, &helplinev1.HistoryEntry{

@@ -49,6 +49,17 @@ type Record struct {
 	ReopenCount           int
 	FollowUpCount         int
 	SpecialClosurePending bool
+	// OnHoldSince is when the SLA clock was paused.
+	OnHoldSince       *time.Time
+	ActionTakenReport string
+	// The pending special closure proposal.
+	SpecialReason      string
+	SpecialDuplicateOf string
+	SpecialNote        string
+	SpecialProposerID  *int64
+	SpecialProposer    string
+	// LinkedDockets are complaints about the same issue.
+	LinkedDockets []string
 }
 
 // Overdue reports whether the SLA clock has run out at now. The clock runs
@@ -68,7 +79,12 @@ SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.
        c.locality, c.address, c.category_id, cat.code, c.department_id, coalesce(dep.code, ''),
        c.post_id, coalesce(p.code, ''), coalesce(u.username, ''), c.level, c.sla_due_at,
        c.description, c.channel, c.helpline, c.created_at, c.updated_at, c.resolved_at, c.closed_at,
-       coalesce(c.closure, ''), c.reopen_count, c.follow_up_count, c.special_closure_pending
+       coalesce(c.closure, ''), c.reopen_count, c.follow_up_count, c.special_closure_pending,
+       c.on_hold_since, c.action_taken_report, coalesce(c.special_closure_reason, ''),
+       coalesce(c.special_closure_duplicate_of, ''), coalesce(c.special_closure_note, ''),
+       c.special_closure_proposed_by, coalesce(sp.username, ''),
+       ARRAY(SELECT lc.docket FROM complaint_links cl JOIN complaints lc ON lc.id = cl.linked_id
+             WHERE cl.complaint_id = c.id ORDER BY lc.docket)
 FROM complaints c
 JOIN citizens ci ON ci.id = c.citizen_id
 JOIN locations d ON d.id = c.district_id
@@ -78,6 +94,7 @@ JOIN categories cat ON cat.id = c.category_id
 LEFT JOIN departments dep ON dep.id = c.department_id
 LEFT JOIN posts p ON p.id = c.post_id
 LEFT JOIN users u ON u.id = p.holder_user_id
+LEFT JOIN users sp ON sp.id = c.special_closure_proposed_by
 `
 
 // ScanRecord scans one row of SelectSQL.
@@ -89,7 +106,10 @@ func ScanRecord(row pgx.Row) (*Record, error) {
 		&r.Locality, &r.Address, &r.CategoryID, &r.CategoryCode, &r.DepartmentID, &r.DepartmentCode,
 		&r.PostID, &r.PostCode, &r.Officer, &r.Level, &r.SLADueAt,
 		&r.Description, &r.Channel, &r.Helpline, &r.CreatedAt, &r.UpdatedAt, &r.ResolvedAt, &r.ClosedAt,
-		&r.Closure, &r.ReopenCount, &r.FollowUpCount, &r.SpecialClosurePending)
+		&r.Closure, &r.ReopenCount, &r.FollowUpCount, &r.SpecialClosurePending,
+		&r.OnHoldSince, &r.ActionTakenReport, &r.SpecialReason,
+		&r.SpecialDuplicateOf, &r.SpecialNote,
+		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets)
 	r.Status = Status(status)
 	return r, err
 }

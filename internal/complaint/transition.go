@@ -77,6 +77,11 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 	if !rule.Allows(r.Status) {
 		return apperr.Precondition("cannot %s complaint %s: it is %s", ch.Action, r.Docket, r.Status)
 	}
+	if rule.Guard != nil {
+		if why := rule.Guard(r); why != "" {
+			return apperr.Precondition("cannot %s complaint %s: %s", ch.Action, r.Docket, why)
+		}
+	}
 	if ch.ExpectedVersion != 0 && ch.ExpectedVersion != r.Version {
 		return apperr.Precondition("complaint %s is at version %d, not %d: reload it", r.Docket, r.Version, ch.ExpectedVersion)
 	}
@@ -94,11 +99,16 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 	_, err := tx.Exec(ctx, `
 		UPDATE complaints SET version = $2, status = $3, category_id = $4, department_id = $5, post_id = $6,
 		       level = $7, sla_due_at = $8, updated_at = $9, resolved_at = $10, closed_at = $11,
-		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15
+		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15,
+		       on_hold_since = $16, action_taken_report = $17, special_closure_reason = nullif($18, ''),
+		       special_closure_duplicate_of = nullif($19, ''), special_closure_note = nullif($20, ''),
+		       special_closure_proposed_by = $21
 		WHERE id = $1`,
 		r.ID, r.Version, string(r.Status), r.CategoryID, r.DepartmentID, r.PostID,
 		r.Level, r.SLADueAt, now, r.ResolvedAt, r.ClosedAt,
-		r.Closure, r.ReopenCount, r.FollowUpCount, r.SpecialClosurePending)
+		r.Closure, r.ReopenCount, r.FollowUpCount, r.SpecialClosurePending,
+		r.OnHoldSince, r.ActionTakenReport, r.SpecialReason,
+		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID)
 	if err != nil {
 		*r = before
 		return fmt.Errorf("update complaint: %w", err)

@@ -15,6 +15,7 @@ import (
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/testenv"
 )
 
@@ -42,6 +43,10 @@ type accessCase struct {
 	req    func(user string) proto.Message
 	ok     codes.Code
 	scoped bool
+	// holder: an officer must hold the complaint's post (pwd-shimla-l1).
+	holder bool
+	// decider: an officer must hold a state post of the department (pwd-state-l3).
+	decider bool
 }
 
 // Who may call what, written out here independently of auth.Policy.
@@ -52,7 +57,15 @@ var (
 	officers    = []caller.Role{caller.Officer}
 	registrars  = []caller.Role{caller.Agent, caller.Admin}
 	supervisors = []caller.Role{caller.Supervisor, caller.Admin}
+	noters      = []caller.Role{caller.Officer, caller.Supervisor}
+	deciders    = []caller.Role{caller.Officer, caller.Supervisor, caller.Admin}
 )
+
+// stale is an expected_version the complaint never has.
+const stale = 999
+
+// missingDocket is well formed but names no complaint.
+var missingDocket = func() string { d, _ := docket.Format(2026, 9_999_999); return d }()
 
 func registerRequest(key string) *helplinev1.RegisterComplaintRequest {
 	return &helplinev1.RegisterComplaintRequest{
@@ -103,6 +116,28 @@ func accessCases(docket string) map[string]accessCase {
 		"/helpline.v1.RoutingService/AssignComplaint": {roles: supervisors, req: fixed(&helplinev1.AssignComplaintRequest{Docket: docket}), ok: codes.FailedPrecondition, scoped: true},
 
 		"/helpline.v1.ResolutionService/ListAssignedComplaints": {roles: officers, req: fixed(&helplinev1.ListAssignedComplaintsRequest{}), ok: codes.OK},
+		// The commands carry a stale expected_version: whoever gets past the
+		// access checks is refused with FAILED_PRECONDITION and nothing changes.
+		"/helpline.v1.ResolutionService/AcknowledgeComplaint": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.AcknowledgeComplaintRequest{Docket: docket, ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/AddNote": {roles: noters, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.AddNoteRequest{Docket: docket, Note: "n", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/RequestInformation": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.RequestInformationRequest{Docket: docket, Note: "n", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/ResumeComplaint": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.ResumeComplaintRequest{Docket: docket, ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/ResolveComplaint": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.ResolveComplaintRequest{Docket: docket, ActionTakenReport: "done", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/ReturnComplaint": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.ReturnComplaintRequest{Docket: docket, Reason: "r", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/TransferComplaint": {roles: noters, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.TransferComplaintRequest{Docket: docket, CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/ProposeSpecialClosure": {roles: officers, scoped: true, holder: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.ProposeSpecialClosureRequest{Docket: docket, Reason: helplinev1.SpecialClosureReason_SPECIAL_CLOSURE_REASON_POLICY_MATTER, Note: "n", ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/DecideSpecialClosure": {roles: deciders, scoped: true, decider: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.DecideSpecialClosureRequest{Docket: docket, ExpectedVersion: stale})},
+		"/helpline.v1.ResolutionService/LinkComplaints": {roles: noters, scoped: true, ok: codes.NotFound,
+			req: fixed(&helplinev1.LinkComplaintsRequest{Docket: docket, LinkedDocket: missingDocket})},
 	}
 }
 
@@ -151,6 +186,10 @@ func TestEveryRPCWithEveryRole(t *testing.T) {
 				want = codes.PermissionDenied
 			case tc.scoped && id.role == caller.Officer && !id.inScope:
 				want = codes.NotFound
+			case tc.holder && id.role == caller.Officer && id.user != "pwd-shimla-l1":
+				want = codes.PermissionDenied
+			case tc.decider && id.role == caller.Officer && id.user != "pwd-state-l3":
+				want = codes.PermissionDenied
 			}
 			req := tc.req(id.user)
 			err := env.Conn.Invoke(ctxs[id.user], m, req, responseFor(m, req))

@@ -81,6 +81,8 @@ type Config struct {
 	Password password.Params
 	// Identity tunes logins; zero means identity.DefaultConfig.
 	Identity identity.Config
+	// EscalationInterval is how often overdue complaints are escalated; zero disables the job here.
+	EscalationInterval time.Duration
 }
 
 // Server is a running process.
@@ -185,10 +187,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		helplinev1.RegisterIdentityServiceServer(s.grpc, identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity))
 	}
 	if slices.Contains(cfg.Services, ServiceResolution) {
-		helplinev1.RegisterResolutionServiceServer(s.grpc, resolution.New(s.pool, cfg.Clock, log.With("service", "resolution")))
+		rs := resolution.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "resolution"), wake)
+		helplinev1.RegisterResolutionServiceServer(s.grpc, rs)
+		if cfg.EscalationInterval > 0 {
+			s.goRun(func() { rs.RunEscalation(bg, cfg.EscalationInterval) })
+		}
 	}
 	if slices.Contains(cfg.Services, ServiceIntake) {
-		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, log.With("service", "intake"), wake))
+		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "intake"), wake))
 	}
 	if slices.Contains(cfg.Services, ServiceRouting) {
 		rs := routing.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "routing"), wake)

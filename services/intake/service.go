@@ -14,6 +14,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
@@ -39,19 +40,20 @@ const DefaultLine = "1100"
 // Service implements helplinev1.IntakeServiceServer.
 type Service struct {
 	helplinev1.UnimplementedIntakeServiceServer
-	store *store
-	clock clock.Clock
-	log   *slog.Logger
-	wake  func()
+	store    *store
+	clock    clock.Clock
+	calendar calendar.Calendar
+	log      *slog.Logger
+	wake     func()
 }
 
 // New returns the intake service; wake is called after every commit that
 // wrote an event.
-func New(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, wake func()) *Service {
+func New(pool *pgxpool.Pool, clk clock.Clock, cal calendar.Calendar, log *slog.Logger, wake func()) *Service {
 	if wake == nil {
 		wake = func() {}
 	}
-	return &Service{store: &store{pool: pool}, clock: clk, log: log, wake: wake}
+	return &Service{store: &store{pool: pool}, clock: clk, calendar: cal, log: log, wake: wake}
 }
 
 // registration is a validated RegisterComplaintRequest.
@@ -285,7 +287,9 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	return resp, nil
 }
 
-// AddFollowUp records that the citizen called again.
+// AddFollowUp records that the citizen called again; with the information
+// an officer asked for, an ON_HOLD complaint resumes and its deadline moves
+// on by the working days spent on hold.
 func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRequest) (*helplinev1.AddFollowUpResponse, error) {
 	d, err := parseDocket("docket", req.GetDocket(), true)
 	if err != nil {
@@ -299,6 +303,7 @@ func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRe
 		return nil, apperr.Invalid("expected_version", "must not be negative")
 	}
 	var rec *complaint.Record
+	now := s.clock.Now()
 	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
 		var err error
 		if rec, err = complaint.LockByDocket(ctx, tx, d); err != nil {
@@ -307,10 +312,17 @@ func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRe
 		if err := complaint.CheckVisible(ctx, rec); err != nil {
 			return err
 		}
+		action, mutate := complaint.FollowUp, func(r *complaint.Record) error { r.FollowUpCount++; return nil }
+		if req.GetProvidesInformation() {
+			action = complaint.ProvideInformation
+			mutate = func(r *complaint.Record) error {
+				r.FollowUpCount++
+				return complaint.ResumeClock(ctx, tx, s.calendar, r, now)
+			}
+		}
 		return complaint.Apply(ctx, tx, rec, complaint.Change{
-			Action: complaint.FollowUp, Note: note, ExpectedVersion: req.GetExpectedVersion(),
-			Mutate: func(r *complaint.Record) error { r.FollowUpCount++; return nil },
-		}, s.clock.Now())
+			Action: action, Note: note, ExpectedVersion: req.GetExpectedVersion(), Mutate: mutate,
+		}, now)
 	})
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
@@ -25,14 +26,20 @@ import (
 // Service implements helplinev1.ResolutionServiceServer.
 type Service struct {
 	helplinev1.UnimplementedResolutionServiceServer
-	pool  *pgxpool.Pool
-	clock clock.Clock
-	log   *slog.Logger
+	pool     *pgxpool.Pool
+	clock    clock.Clock
+	calendar calendar.Calendar
+	log      *slog.Logger
+	wake     func()
 }
 
-// New returns the resolution service.
-func New(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) *Service {
-	return &Service{pool: pool, clock: clk, log: log}
+// New returns the resolution service; wake is called after every commit
+// that wrote an event.
+func New(pool *pgxpool.Pool, clk clock.Clock, cal calendar.Calendar, log *slog.Logger, wake func()) *Service {
+	if wake == nil {
+		wake = func() {}
+	}
+	return &Service{pool: pool, clock: clk, calendar: cal, log: log, wake: wake}
 }
 
 // ListAssignedComplaints pages the complaints at the caller's posts, most

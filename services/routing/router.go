@@ -42,7 +42,7 @@ func (s *Service) route(ctx context.Context, tx pgx.Tx, ev *helplinev1.Complaint
 		return nil // routed already
 	}
 	now := s.clock.Now()
-	dept, err := departmentFor(ctx, tx, rec.CategoryID, rec)
+	dept, err := complaint.DepartmentFor(ctx, tx, rec.CategoryID, rec)
 	if errors.Is(err, apperr.ErrNotFound) {
 		return complaint.Apply(ctx, tx, rec, complaint.Change{
 			Action: complaint.RouteNone, Note: "no routing rule for category " + rec.CategoryCode + " in " + rec.DistrictCode,

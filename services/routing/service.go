@@ -175,7 +175,7 @@ func (s *Service) assignablePost(ctx context.Context, tx pgx.Tx, rec *complaint.
 		}
 		return p, nil
 	}
-	dept, err := departmentFor(ctx, tx, categoryID, rec)
+	dept, err := complaint.DepartmentFor(ctx, tx, categoryID, rec)
 	if errors.Is(err, apperr.ErrNotFound) {
 		err = tx.QueryRow(ctx, `SELECT department_id FROM categories WHERE id = $1`, categoryID).Scan(&dept)
 	}

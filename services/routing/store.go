@@ -147,24 +147,6 @@ func idOf(ctx context.Context, q complaint.Querier, table, field, code string) (
 	return id, nil
 }
 
-// departmentFor returns the department the most specific routing rule gives
-// for a category at a complaint's location, or ErrNotFound.
-func departmentFor(ctx context.Context, q complaint.Querier, categoryID int64, r *complaint.Record) (int64, error) {
-	var dept int64
-	err := q.QueryRow(ctx, `
-		SELECT r.department_id FROM routing_rules r LEFT JOIN locations l ON l.id = r.location_id
-		WHERE r.category_id = $1 AND (r.location_id IS NULL OR r.location_id IN ($2, $3, $4))
-		ORDER BY CASE l.kind WHEN 'WARD' THEN 3 WHEN 'BLOCK' THEN 2 WHEN 'DISTRICT' THEN 1 ELSE 0 END DESC
-		LIMIT 1`, categoryID, r.DistrictID, r.BlockID, r.WardID).Scan(&dept)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, apperr.ErrNotFound
-	}
-	if err != nil {
-		return 0, fmt.Errorf("find routing rule: %w", err)
-	}
-	return dept, nil
-}
-
 // listUnrouted pages the unrouted queue oldest first.
 func (s *store) listUnrouted(ctx context.Context, districtID *int64, afterCreated *time.Time, afterID int64, limit int) ([]*complaint.Record, error) {
 	rows, err := s.pool.Query(ctx, complaint.SelectSQL+`

@@ -578,9 +578,15 @@ type Complaint struct {
 	Description string          `protobuf:"bytes,23,opt,name=description,proto3" json:"description,omitempty"`
 	Channel     Channel         `protobuf:"varint,24,opt,name=channel,proto3,enum=helpline.v1.Channel" json:"channel,omitempty"`
 	// Helpline line code, e.g. "1100".
-	Helpline      string `protobuf:"bytes,25,opt,name=helpline,proto3" json:"helpline,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Helpline string `protobuf:"bytes,25,opt,name=helpline,proto3" json:"helpline,omitempty"`
+	// The latest action-taken report.
+	ActionTakenReport string `protobuf:"bytes,26,opt,name=action_taken_report,json=actionTakenReport,proto3" json:"action_taken_report,omitempty"`
+	// Dockets linked as reports of the same issue.
+	LinkedDockets []string `protobuf:"bytes,27,rep,name=linked_dockets,json=linkedDockets,proto3" json:"linked_dockets,omitempty"`
+	// The pending special closure proposal, when there is one.
+	SpecialClosure *SpecialClosureProposal `protobuf:"bytes,28,opt,name=special_closure,json=specialClosure,proto3" json:"special_closure,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Complaint) Reset() {
@@ -788,6 +794,97 @@ func (x *Complaint) GetHelpline() string {
 	return ""
 }
 
+func (x *Complaint) GetActionTakenReport() string {
+	if x != nil {
+		return x.ActionTakenReport
+	}
+	return ""
+}
+
+func (x *Complaint) GetLinkedDockets() []string {
+	if x != nil {
+		return x.LinkedDockets
+	}
+	return nil
+}
+
+func (x *Complaint) GetSpecialClosure() *SpecialClosureProposal {
+	if x != nil {
+		return x.SpecialClosure
+	}
+	return nil
+}
+
+// SpecialClosureProposal is a pending proposal to close without resolution.
+type SpecialClosureProposal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// policy_matter, sub_judice, not_a_grievance or duplicate.
+	Reason        string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	DuplicateOf   string `protobuf:"bytes,2,opt,name=duplicate_of,json=duplicateOf,proto3" json:"duplicate_of,omitempty"`
+	ProposedBy    string `protobuf:"bytes,3,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpecialClosureProposal) Reset() {
+	*x = SpecialClosureProposal{}
+	mi := &file_helpline_v1_common_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpecialClosureProposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpecialClosureProposal) ProtoMessage() {}
+
+func (x *SpecialClosureProposal) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_common_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpecialClosureProposal.ProtoReflect.Descriptor instead.
+func (*SpecialClosureProposal) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_common_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SpecialClosureProposal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SpecialClosureProposal) GetDuplicateOf() string {
+	if x != nil {
+		return x.DuplicateOf
+	}
+	return ""
+}
+
+func (x *SpecialClosureProposal) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+func (x *SpecialClosureProposal) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 var File_helpline_v1_common_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_common_proto_rawDesc = "" +
@@ -821,7 +918,7 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x05level\x18\v \x01(\x05R\x05level\x128\n" +
 	"\n" +
 	"sla_due_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\x9f\b\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\xc4\t\n" +
 	"\tComplaint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x12\x18\n" +
@@ -852,7 +949,16 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\ahistory\x18\x16 \x03(\v2\x19.helpline.v1.HistoryEntryR\ahistory\x12 \n" +
 	"\vdescription\x18\x17 \x01(\tR\vdescription\x12.\n" +
 	"\achannel\x18\x18 \x01(\x0e2\x14.helpline.v1.ChannelR\achannel\x12\x1a\n" +
-	"\bhelpline\x18\x19 \x01(\tR\bhelpline*\xad\x02\n" +
+	"\bhelpline\x18\x19 \x01(\tR\bhelpline\x12.\n" +
+	"\x13action_taken_report\x18\x1a \x01(\tR\x11actionTakenReport\x12%\n" +
+	"\x0elinked_dockets\x18\x1b \x03(\tR\rlinkedDockets\x12L\n" +
+	"\x0fspecial_closure\x18\x1c \x01(\v2#.helpline.v1.SpecialClosureProposalR\x0especialClosure\"\x88\x01\n" +
+	"\x16SpecialClosureProposal\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12!\n" +
+	"\fduplicate_of\x18\x02 \x01(\tR\vduplicateOf\x12\x1f\n" +
+	"\vproposed_by\x18\x03 \x01(\tR\n" +
+	"proposedBy\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note*\xad\x02\n" +
 	"\x0fComplaintStatus\x12 \n" +
 	"\x1cCOMPLAINT_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bCOMPLAINT_STATUS_REGISTERED\x10\x01\x12\x1d\n" +
@@ -899,40 +1005,42 @@ func file_helpline_v1_common_proto_rawDescGZIP() []byte {
 }
 
 var file_helpline_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_helpline_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_helpline_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_helpline_v1_common_proto_goTypes = []any{
-	(ComplaintStatus)(0),          // 0: helpline.v1.ComplaintStatus
-	(Channel)(0),                  // 1: helpline.v1.Channel
-	(Closure)(0),                  // 2: helpline.v1.Closure
-	(Role)(0),                     // 3: helpline.v1.Role
-	(*Citizen)(nil),               // 4: helpline.v1.Citizen
-	(*Location)(nil),              // 5: helpline.v1.Location
-	(*HistoryEntry)(nil),          // 6: helpline.v1.HistoryEntry
-	(*Complaint)(nil),             // 7: helpline.v1.Complaint
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(ComplaintStatus)(0),           // 0: helpline.v1.ComplaintStatus
+	(Channel)(0),                   // 1: helpline.v1.Channel
+	(Closure)(0),                   // 2: helpline.v1.Closure
+	(Role)(0),                      // 3: helpline.v1.Role
+	(*Citizen)(nil),                // 4: helpline.v1.Citizen
+	(*Location)(nil),               // 5: helpline.v1.Location
+	(*HistoryEntry)(nil),           // 6: helpline.v1.HistoryEntry
+	(*Complaint)(nil),              // 7: helpline.v1.Complaint
+	(*SpecialClosureProposal)(nil), // 8: helpline.v1.SpecialClosureProposal
+	(*timestamppb.Timestamp)(nil),  // 9: google.protobuf.Timestamp
 }
 var file_helpline_v1_common_proto_depIdxs = []int32{
 	0,  // 0: helpline.v1.HistoryEntry.from_status:type_name -> helpline.v1.ComplaintStatus
 	0,  // 1: helpline.v1.HistoryEntry.to_status:type_name -> helpline.v1.ComplaintStatus
-	8,  // 2: helpline.v1.HistoryEntry.at:type_name -> google.protobuf.Timestamp
+	9,  // 2: helpline.v1.HistoryEntry.at:type_name -> google.protobuf.Timestamp
 	3,  // 3: helpline.v1.HistoryEntry.actor_role:type_name -> helpline.v1.Role
-	8,  // 4: helpline.v1.HistoryEntry.sla_due_at:type_name -> google.protobuf.Timestamp
+	9,  // 4: helpline.v1.HistoryEntry.sla_due_at:type_name -> google.protobuf.Timestamp
 	0,  // 5: helpline.v1.Complaint.status:type_name -> helpline.v1.ComplaintStatus
 	4,  // 6: helpline.v1.Complaint.citizen:type_name -> helpline.v1.Citizen
 	5,  // 7: helpline.v1.Complaint.location:type_name -> helpline.v1.Location
-	8,  // 8: helpline.v1.Complaint.sla_due_at:type_name -> google.protobuf.Timestamp
-	8,  // 9: helpline.v1.Complaint.created_at:type_name -> google.protobuf.Timestamp
-	8,  // 10: helpline.v1.Complaint.updated_at:type_name -> google.protobuf.Timestamp
-	8,  // 11: helpline.v1.Complaint.resolved_at:type_name -> google.protobuf.Timestamp
-	8,  // 12: helpline.v1.Complaint.closed_at:type_name -> google.protobuf.Timestamp
+	9,  // 8: helpline.v1.Complaint.sla_due_at:type_name -> google.protobuf.Timestamp
+	9,  // 9: helpline.v1.Complaint.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 10: helpline.v1.Complaint.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 11: helpline.v1.Complaint.resolved_at:type_name -> google.protobuf.Timestamp
+	9,  // 12: helpline.v1.Complaint.closed_at:type_name -> google.protobuf.Timestamp
 	2,  // 13: helpline.v1.Complaint.closure:type_name -> helpline.v1.Closure
 	6,  // 14: helpline.v1.Complaint.history:type_name -> helpline.v1.HistoryEntry
 	1,  // 15: helpline.v1.Complaint.channel:type_name -> helpline.v1.Channel
-	16, // [16:16] is the sub-list for method output_type
-	16, // [16:16] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	8,  // 16: helpline.v1.Complaint.special_closure:type_name -> helpline.v1.SpecialClosureProposal
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_common_proto_init() }
@@ -946,7 +1054,7 @@ func file_helpline_v1_common_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_common_proto_rawDesc), len(file_helpline_v1_common_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -408,8 +408,11 @@ type AddFollowUpRequest struct {
 	Note   string                 `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
 	// When set, refused with FAILED_PRECONDITION unless it is the current version.
 	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The citizen brought the information an officer asked for: an ON_HOLD
+	// complaint goes back to IN_PROGRESS.
+	ProvidesInformation bool `protobuf:"varint,4,opt,name=provides_information,json=providesInformation,proto3" json:"provides_information,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *AddFollowUpRequest) Reset() {
@@ -461,6 +464,13 @@ func (x *AddFollowUpRequest) GetExpectedVersion() int64 {
 		return x.ExpectedVersion
 	}
 	return 0
+}
+
+func (x *AddFollowUpRequest) GetProvidesInformation() bool {
+	if x != nil {
+		return x.ProvidesInformation
+	}
+	return false
 }
 
 // AddFollowUpResponse carries the complaint after the follow-up.
@@ -540,11 +550,12 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\n" +
 	"complaints\x18\x01 \x03(\v2\x16.helpline.v1.ComplaintR\n" +
 	"complaints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"k\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x01\n" +
 	"\x12AddFollowUpRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
 	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
-	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"K\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\x121\n" +
+	"\x14provides_information\x18\x04 \x01(\bR\x13providesInformation\"K\n" +
 	"\x13AddFollowUpResponse\x124\n" +
 	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xfb\x02\n" +
 	"\rIntakeService\x12b\n" +

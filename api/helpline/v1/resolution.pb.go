@@ -21,6 +21,1162 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SpecialClosureReason is why a complaint may be closed without resolution.
+type SpecialClosureReason int32
+
+const (
+	SpecialClosureReason_SPECIAL_CLOSURE_REASON_UNSPECIFIED     SpecialClosureReason = 0
+	SpecialClosureReason_SPECIAL_CLOSURE_REASON_POLICY_MATTER   SpecialClosureReason = 1
+	SpecialClosureReason_SPECIAL_CLOSURE_REASON_SUB_JUDICE      SpecialClosureReason = 2
+	SpecialClosureReason_SPECIAL_CLOSURE_REASON_NOT_A_GRIEVANCE SpecialClosureReason = 3
+	SpecialClosureReason_SPECIAL_CLOSURE_REASON_DUPLICATE       SpecialClosureReason = 4
+)
+
+// Enum value maps for SpecialClosureReason.
+var (
+	SpecialClosureReason_name = map[int32]string{
+		0: "SPECIAL_CLOSURE_REASON_UNSPECIFIED",
+		1: "SPECIAL_CLOSURE_REASON_POLICY_MATTER",
+		2: "SPECIAL_CLOSURE_REASON_SUB_JUDICE",
+		3: "SPECIAL_CLOSURE_REASON_NOT_A_GRIEVANCE",
+		4: "SPECIAL_CLOSURE_REASON_DUPLICATE",
+	}
+	SpecialClosureReason_value = map[string]int32{
+		"SPECIAL_CLOSURE_REASON_UNSPECIFIED":     0,
+		"SPECIAL_CLOSURE_REASON_POLICY_MATTER":   1,
+		"SPECIAL_CLOSURE_REASON_SUB_JUDICE":      2,
+		"SPECIAL_CLOSURE_REASON_NOT_A_GRIEVANCE": 3,
+		"SPECIAL_CLOSURE_REASON_DUPLICATE":       4,
+	}
+)
+
+func (x SpecialClosureReason) Enum() *SpecialClosureReason {
+	p := new(SpecialClosureReason)
+	*p = x
+	return p
+}
+
+func (x SpecialClosureReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SpecialClosureReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_helpline_v1_resolution_proto_enumTypes[0].Descriptor()
+}
+
+func (SpecialClosureReason) Type() protoreflect.EnumType {
+	return &file_helpline_v1_resolution_proto_enumTypes[0]
+}
+
+func (x SpecialClosureReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SpecialClosureReason.Descriptor instead.
+func (SpecialClosureReason) EnumDescriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{0}
+}
+
+// AcknowledgeComplaintRequest acknowledges a complaint.
+type AcknowledgeComplaintRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	Note   string                 `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	// When set, refused with FAILED_PRECONDITION unless it is the current version.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AcknowledgeComplaintRequest) Reset() {
+	*x = AcknowledgeComplaintRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeComplaintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeComplaintRequest) ProtoMessage() {}
+
+func (x *AcknowledgeComplaintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeComplaintRequest.ProtoReflect.Descriptor instead.
+func (*AcknowledgeComplaintRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *AcknowledgeComplaintRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *AcknowledgeComplaintRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *AcknowledgeComplaintRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// AcknowledgeComplaintResponse carries the complaint after the change.
+type AcknowledgeComplaintResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeComplaintResponse) Reset() {
+	*x = AcknowledgeComplaintResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeComplaintResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeComplaintResponse) ProtoMessage() {}
+
+func (x *AcknowledgeComplaintResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeComplaintResponse.ProtoReflect.Descriptor instead.
+func (*AcknowledgeComplaintResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AcknowledgeComplaintResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// AddNoteRequest adds a note.
+type AddNoteRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	// Required.
+	Note            string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AddNoteRequest) Reset() {
+	*x = AddNoteRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddNoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddNoteRequest) ProtoMessage() {}
+
+func (x *AddNoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddNoteRequest.ProtoReflect.Descriptor instead.
+func (*AddNoteRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AddNoteRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *AddNoteRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *AddNoteRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// AddNoteResponse carries the complaint after the change.
+type AddNoteResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddNoteResponse) Reset() {
+	*x = AddNoteResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddNoteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddNoteResponse) ProtoMessage() {}
+
+func (x *AddNoteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddNoteResponse.ProtoReflect.Descriptor instead.
+func (*AddNoteResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AddNoteResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// RequestInformationRequest puts a complaint on hold.
+type RequestInformationRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	// What the citizen must provide; required.
+	Note            string `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RequestInformationRequest) Reset() {
+	*x = RequestInformationRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestInformationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestInformationRequest) ProtoMessage() {}
+
+func (x *RequestInformationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestInformationRequest.ProtoReflect.Descriptor instead.
+func (*RequestInformationRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RequestInformationRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *RequestInformationRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *RequestInformationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// RequestInformationResponse carries the complaint after the change.
+type RequestInformationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestInformationResponse) Reset() {
+	*x = RequestInformationResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestInformationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestInformationResponse) ProtoMessage() {}
+
+func (x *RequestInformationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestInformationResponse.ProtoReflect.Descriptor instead.
+func (*RequestInformationResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RequestInformationResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// ResumeComplaintRequest takes a complaint off hold.
+type ResumeComplaintRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Docket          string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	Note            string                 `protobuf:"bytes,2,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ResumeComplaintRequest) Reset() {
+	*x = ResumeComplaintRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeComplaintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeComplaintRequest) ProtoMessage() {}
+
+func (x *ResumeComplaintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeComplaintRequest.ProtoReflect.Descriptor instead.
+func (*ResumeComplaintRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ResumeComplaintRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *ResumeComplaintRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ResumeComplaintRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// ResumeComplaintResponse carries the complaint after the change.
+type ResumeComplaintResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeComplaintResponse) Reset() {
+	*x = ResumeComplaintResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeComplaintResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeComplaintResponse) ProtoMessage() {}
+
+func (x *ResumeComplaintResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeComplaintResponse.ProtoReflect.Descriptor instead.
+func (*ResumeComplaintResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ResumeComplaintResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// ResolveComplaintRequest resolves a complaint.
+type ResolveComplaintRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	// The action-taken report, read out to the citizen; required, at most 4,000 characters.
+	ActionTakenReport string `protobuf:"bytes,2,opt,name=action_taken_report,json=actionTakenReport,proto3" json:"action_taken_report,omitempty"`
+	ExpectedVersion   int64  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ResolveComplaintRequest) Reset() {
+	*x = ResolveComplaintRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveComplaintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveComplaintRequest) ProtoMessage() {}
+
+func (x *ResolveComplaintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveComplaintRequest.ProtoReflect.Descriptor instead.
+func (*ResolveComplaintRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ResolveComplaintRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *ResolveComplaintRequest) GetActionTakenReport() string {
+	if x != nil {
+		return x.ActionTakenReport
+	}
+	return ""
+}
+
+func (x *ResolveComplaintRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// ResolveComplaintResponse carries the complaint after the change.
+type ResolveComplaintResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveComplaintResponse) Reset() {
+	*x = ResolveComplaintResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveComplaintResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveComplaintResponse) ProtoMessage() {}
+
+func (x *ResolveComplaintResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveComplaintResponse.ProtoReflect.Descriptor instead.
+func (*ResolveComplaintResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ResolveComplaintResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// ReturnComplaintRequest returns a complaint to the unrouted queue.
+type ReturnComplaintRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	// Why it is not this department's; required.
+	Reason          string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReturnComplaintRequest) Reset() {
+	*x = ReturnComplaintRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnComplaintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnComplaintRequest) ProtoMessage() {}
+
+func (x *ReturnComplaintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnComplaintRequest.ProtoReflect.Descriptor instead.
+func (*ReturnComplaintRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ReturnComplaintRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *ReturnComplaintRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReturnComplaintRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// ReturnComplaintResponse carries the complaint after the change.
+type ReturnComplaintResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReturnComplaintResponse) Reset() {
+	*x = ReturnComplaintResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReturnComplaintResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReturnComplaintResponse) ProtoMessage() {}
+
+func (x *ReturnComplaintResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReturnComplaintResponse.ProtoReflect.Descriptor instead.
+func (*ReturnComplaintResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ReturnComplaintResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// TransferComplaintRequest moves a complaint to another category.
+type TransferComplaintRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	// Required; its department (by the routing rules for the complaint's place) gets it at L1.
+	CategoryCode    string `protobuf:"bytes,2,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	Note            string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *TransferComplaintRequest) Reset() {
+	*x = TransferComplaintRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferComplaintRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferComplaintRequest) ProtoMessage() {}
+
+func (x *TransferComplaintRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferComplaintRequest.ProtoReflect.Descriptor instead.
+func (*TransferComplaintRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TransferComplaintRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *TransferComplaintRequest) GetCategoryCode() string {
+	if x != nil {
+		return x.CategoryCode
+	}
+	return ""
+}
+
+func (x *TransferComplaintRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *TransferComplaintRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// TransferComplaintResponse carries the complaint after the change.
+type TransferComplaintResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferComplaintResponse) Reset() {
+	*x = TransferComplaintResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferComplaintResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferComplaintResponse) ProtoMessage() {}
+
+func (x *TransferComplaintResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferComplaintResponse.ProtoReflect.Descriptor instead.
+func (*TransferComplaintResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TransferComplaintResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// ProposeSpecialClosureRequest proposes closing a complaint without resolution.
+type ProposeSpecialClosureRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Docket string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	Reason SpecialClosureReason   `protobuf:"varint,2,opt,name=reason,proto3,enum=helpline.v1.SpecialClosureReason" json:"reason,omitempty"`
+	// Required when the reason is DUPLICATE: the docket it duplicates.
+	DuplicateOf string `protobuf:"bytes,3,opt,name=duplicate_of,json=duplicateOf,proto3" json:"duplicate_of,omitempty"`
+	// Required explanation.
+	Note            string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ProposeSpecialClosureRequest) Reset() {
+	*x = ProposeSpecialClosureRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeSpecialClosureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeSpecialClosureRequest) ProtoMessage() {}
+
+func (x *ProposeSpecialClosureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeSpecialClosureRequest.ProtoReflect.Descriptor instead.
+func (*ProposeSpecialClosureRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ProposeSpecialClosureRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *ProposeSpecialClosureRequest) GetReason() SpecialClosureReason {
+	if x != nil {
+		return x.Reason
+	}
+	return SpecialClosureReason_SPECIAL_CLOSURE_REASON_UNSPECIFIED
+}
+
+func (x *ProposeSpecialClosureRequest) GetDuplicateOf() string {
+	if x != nil {
+		return x.DuplicateOf
+	}
+	return ""
+}
+
+func (x *ProposeSpecialClosureRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ProposeSpecialClosureRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// ProposeSpecialClosureResponse carries the complaint after the change.
+type ProposeSpecialClosureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProposeSpecialClosureResponse) Reset() {
+	*x = ProposeSpecialClosureResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProposeSpecialClosureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProposeSpecialClosureResponse) ProtoMessage() {}
+
+func (x *ProposeSpecialClosureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProposeSpecialClosureResponse.ProtoReflect.Descriptor instead.
+func (*ProposeSpecialClosureResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ProposeSpecialClosureResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// DecideSpecialClosureRequest decides a pending proposal.
+type DecideSpecialClosureRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Docket          string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	Approve         bool                   `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	Note            string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DecideSpecialClosureRequest) Reset() {
+	*x = DecideSpecialClosureRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideSpecialClosureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideSpecialClosureRequest) ProtoMessage() {}
+
+func (x *DecideSpecialClosureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideSpecialClosureRequest.ProtoReflect.Descriptor instead.
+func (*DecideSpecialClosureRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DecideSpecialClosureRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *DecideSpecialClosureRequest) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *DecideSpecialClosureRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *DecideSpecialClosureRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+// DecideSpecialClosureResponse carries the complaint after the change.
+type DecideSpecialClosureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideSpecialClosureResponse) Reset() {
+	*x = DecideSpecialClosureResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideSpecialClosureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideSpecialClosureResponse) ProtoMessage() {}
+
+func (x *DecideSpecialClosureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideSpecialClosureResponse.ProtoReflect.Descriptor instead.
+func (*DecideSpecialClosureResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DecideSpecialClosureResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
+// LinkComplaintsRequest links a complaint to another about the same issue.
+type LinkComplaintsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Docket        string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	LinkedDocket  string                 `protobuf:"bytes,2,opt,name=linked_docket,json=linkedDocket,proto3" json:"linked_docket,omitempty"`
+	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkComplaintsRequest) Reset() {
+	*x = LinkComplaintsRequest{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkComplaintsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkComplaintsRequest) ProtoMessage() {}
+
+func (x *LinkComplaintsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkComplaintsRequest.ProtoReflect.Descriptor instead.
+func (*LinkComplaintsRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *LinkComplaintsRequest) GetDocket() string {
+	if x != nil {
+		return x.Docket
+	}
+	return ""
+}
+
+func (x *LinkComplaintsRequest) GetLinkedDocket() string {
+	if x != nil {
+		return x.LinkedDocket
+	}
+	return ""
+}
+
+func (x *LinkComplaintsRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// LinkComplaintsResponse carries the first complaint after the change.
+type LinkComplaintsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Complaint     *Complaint             `protobuf:"bytes,1,opt,name=complaint,proto3" json:"complaint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkComplaintsResponse) Reset() {
+	*x = LinkComplaintsResponse{}
+	mi := &file_helpline_v1_resolution_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkComplaintsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkComplaintsResponse) ProtoMessage() {}
+
+func (x *LinkComplaintsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_resolution_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkComplaintsResponse.ProtoReflect.Descriptor instead.
+func (*LinkComplaintsResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *LinkComplaintsResponse) GetComplaint() *Complaint {
+	if x != nil {
+		return x.Complaint
+	}
+	return nil
+}
+
 // ListAssignedComplaintsRequest filters and pages the caller's queue.
 type ListAssignedComplaintsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -39,7 +1195,7 @@ type ListAssignedComplaintsRequest struct {
 
 func (x *ListAssignedComplaintsRequest) Reset() {
 	*x = ListAssignedComplaintsRequest{}
-	mi := &file_helpline_v1_resolution_proto_msgTypes[0]
+	mi := &file_helpline_v1_resolution_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +1207,7 @@ func (x *ListAssignedComplaintsRequest) String() string {
 func (*ListAssignedComplaintsRequest) ProtoMessage() {}
 
 func (x *ListAssignedComplaintsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_resolution_proto_msgTypes[0]
+	mi := &file_helpline_v1_resolution_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +1220,7 @@ func (x *ListAssignedComplaintsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssignedComplaintsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssignedComplaintsRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{0}
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListAssignedComplaintsRequest) GetStatus() ComplaintStatus {
@@ -113,7 +1269,7 @@ type ListAssignedComplaintsResponse struct {
 
 func (x *ListAssignedComplaintsResponse) Reset() {
 	*x = ListAssignedComplaintsResponse{}
-	mi := &file_helpline_v1_resolution_proto_msgTypes[1]
+	mi := &file_helpline_v1_resolution_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -125,7 +1281,7 @@ func (x *ListAssignedComplaintsResponse) String() string {
 func (*ListAssignedComplaintsResponse) ProtoMessage() {}
 
 func (x *ListAssignedComplaintsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_resolution_proto_msgTypes[1]
+	mi := &file_helpline_v1_resolution_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -138,7 +1294,7 @@ func (x *ListAssignedComplaintsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssignedComplaintsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssignedComplaintsResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{1}
+	return file_helpline_v1_resolution_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListAssignedComplaintsResponse) GetComplaints() []*Complaint {
@@ -159,7 +1315,71 @@ var File_helpline_v1_resolution_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_resolution_proto_rawDesc = "" +
 	"\n" +
-	"\x1chelpline/v1/resolution.proto\x12\vhelpline.v1\x1a\x18helpline/v1/common.proto\"\xc8\x01\n" +
+	"\x1chelpline/v1/resolution.proto\x12\vhelpline.v1\x1a\x18helpline/v1/common.proto\"t\n" +
+	"\x1bAcknowledgeComplaintRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"T\n" +
+	"\x1cAcknowledgeComplaintResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"g\n" +
+	"\x0eAddNoteRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"G\n" +
+	"\x0fAddNoteResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"r\n" +
+	"\x19RequestInformationRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"R\n" +
+	"\x1aRequestInformationResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"o\n" +
+	"\x16ResumeComplaintRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
+	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"O\n" +
+	"\x17ResumeComplaintResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x8c\x01\n" +
+	"\x17ResolveComplaintRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12.\n" +
+	"\x13action_taken_report\x18\x02 \x01(\tR\x11actionTakenReport\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"P\n" +
+	"\x18ResolveComplaintResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"s\n" +
+	"\x16ReturnComplaintRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"O\n" +
+	"\x17ReturnComplaintResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x96\x01\n" +
+	"\x18TransferComplaintRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12#\n" +
+	"\rcategory_code\x18\x02 \x01(\tR\fcategoryCode\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"Q\n" +
+	"\x19TransferComplaintResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xd3\x01\n" +
+	"\x1cProposeSpecialClosureRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x129\n" +
+	"\x06reason\x18\x02 \x01(\x0e2!.helpline.v1.SpecialClosureReasonR\x06reason\x12!\n" +
+	"\fduplicate_of\x18\x03 \x01(\tR\vduplicateOf\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x05 \x01(\x03R\x0fexpectedVersion\"U\n" +
+	"\x1dProposeSpecialClosureResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x8e\x01\n" +
+	"\x1bDecideSpecialClosureRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"T\n" +
+	"\x1cDecideSpecialClosureResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"h\n" +
+	"\x15LinkComplaintsRequest\x12\x16\n" +
+	"\x06docket\x18\x01 \x01(\tR\x06docket\x12#\n" +
+	"\rlinked_docket\x18\x02 \x01(\tR\flinkedDocket\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"N\n" +
+	"\x16LinkComplaintsResponse\x124\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xc8\x01\n" +
 	"\x1dListAssignedComplaintsRequest\x124\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1c.helpline.v1.ComplaintStatusR\x06status\x12!\n" +
 	"\foverdue_only\x18\x02 \x01(\bR\voverdueOnly\x12\x12\n" +
@@ -171,9 +1391,25 @@ const file_helpline_v1_resolution_proto_rawDesc = "" +
 	"\n" +
 	"complaints\x18\x01 \x03(\v2\x16.helpline.v1.ComplaintR\n" +
 	"complaints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\x86\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xe1\x01\n" +
+	"\x14SpecialClosureReason\x12&\n" +
+	"\"SPECIAL_CLOSURE_REASON_UNSPECIFIED\x10\x00\x12(\n" +
+	"$SPECIAL_CLOSURE_REASON_POLICY_MATTER\x10\x01\x12%\n" +
+	"!SPECIAL_CLOSURE_REASON_SUB_JUDICE\x10\x02\x12*\n" +
+	"&SPECIAL_CLOSURE_REASON_NOT_A_GRIEVANCE\x10\x03\x12$\n" +
+	" SPECIAL_CLOSURE_REASON_DUPLICATE\x10\x042\xd9\b\n" +
 	"\x11ResolutionService\x12q\n" +
-	"\x16ListAssignedComplaints\x12*.helpline.v1.ListAssignedComplaintsRequest\x1a+.helpline.v1.ListAssignedComplaintsResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"\x16ListAssignedComplaints\x12*.helpline.v1.ListAssignedComplaintsRequest\x1a+.helpline.v1.ListAssignedComplaintsResponse\x12k\n" +
+	"\x14AcknowledgeComplaint\x12(.helpline.v1.AcknowledgeComplaintRequest\x1a).helpline.v1.AcknowledgeComplaintResponse\x12D\n" +
+	"\aAddNote\x12\x1b.helpline.v1.AddNoteRequest\x1a\x1c.helpline.v1.AddNoteResponse\x12e\n" +
+	"\x12RequestInformation\x12&.helpline.v1.RequestInformationRequest\x1a'.helpline.v1.RequestInformationResponse\x12\\\n" +
+	"\x0fResumeComplaint\x12#.helpline.v1.ResumeComplaintRequest\x1a$.helpline.v1.ResumeComplaintResponse\x12_\n" +
+	"\x10ResolveComplaint\x12$.helpline.v1.ResolveComplaintRequest\x1a%.helpline.v1.ResolveComplaintResponse\x12\\\n" +
+	"\x0fReturnComplaint\x12#.helpline.v1.ReturnComplaintRequest\x1a$.helpline.v1.ReturnComplaintResponse\x12b\n" +
+	"\x11TransferComplaint\x12%.helpline.v1.TransferComplaintRequest\x1a&.helpline.v1.TransferComplaintResponse\x12n\n" +
+	"\x15ProposeSpecialClosure\x12).helpline.v1.ProposeSpecialClosureRequest\x1a*.helpline.v1.ProposeSpecialClosureResponse\x12k\n" +
+	"\x14DecideSpecialClosure\x12(.helpline.v1.DecideSpecialClosureRequest\x1a).helpline.v1.DecideSpecialClosureResponse\x12Y\n" +
+	"\x0eLinkComplaints\x12\".helpline.v1.LinkComplaintsRequest\x1a#.helpline.v1.LinkComplaintsResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_resolution_proto_rawDescOnce sync.Once
@@ -187,23 +1423,76 @@ func file_helpline_v1_resolution_proto_rawDescGZIP() []byte {
 	return file_helpline_v1_resolution_proto_rawDescData
 }
 
-var file_helpline_v1_resolution_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_helpline_v1_resolution_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_helpline_v1_resolution_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_helpline_v1_resolution_proto_goTypes = []any{
-	(*ListAssignedComplaintsRequest)(nil),  // 0: helpline.v1.ListAssignedComplaintsRequest
-	(*ListAssignedComplaintsResponse)(nil), // 1: helpline.v1.ListAssignedComplaintsResponse
-	(ComplaintStatus)(0),                   // 2: helpline.v1.ComplaintStatus
-	(*Complaint)(nil),                      // 3: helpline.v1.Complaint
+	(SpecialClosureReason)(0),              // 0: helpline.v1.SpecialClosureReason
+	(*AcknowledgeComplaintRequest)(nil),    // 1: helpline.v1.AcknowledgeComplaintRequest
+	(*AcknowledgeComplaintResponse)(nil),   // 2: helpline.v1.AcknowledgeComplaintResponse
+	(*AddNoteRequest)(nil),                 // 3: helpline.v1.AddNoteRequest
+	(*AddNoteResponse)(nil),                // 4: helpline.v1.AddNoteResponse
+	(*RequestInformationRequest)(nil),      // 5: helpline.v1.RequestInformationRequest
+	(*RequestInformationResponse)(nil),     // 6: helpline.v1.RequestInformationResponse
+	(*ResumeComplaintRequest)(nil),         // 7: helpline.v1.ResumeComplaintRequest
+	(*ResumeComplaintResponse)(nil),        // 8: helpline.v1.ResumeComplaintResponse
+	(*ResolveComplaintRequest)(nil),        // 9: helpline.v1.ResolveComplaintRequest
+	(*ResolveComplaintResponse)(nil),       // 10: helpline.v1.ResolveComplaintResponse
+	(*ReturnComplaintRequest)(nil),         // 11: helpline.v1.ReturnComplaintRequest
+	(*ReturnComplaintResponse)(nil),        // 12: helpline.v1.ReturnComplaintResponse
+	(*TransferComplaintRequest)(nil),       // 13: helpline.v1.TransferComplaintRequest
+	(*TransferComplaintResponse)(nil),      // 14: helpline.v1.TransferComplaintResponse
+	(*ProposeSpecialClosureRequest)(nil),   // 15: helpline.v1.ProposeSpecialClosureRequest
+	(*ProposeSpecialClosureResponse)(nil),  // 16: helpline.v1.ProposeSpecialClosureResponse
+	(*DecideSpecialClosureRequest)(nil),    // 17: helpline.v1.DecideSpecialClosureRequest
+	(*DecideSpecialClosureResponse)(nil),   // 18: helpline.v1.DecideSpecialClosureResponse
+	(*LinkComplaintsRequest)(nil),          // 19: helpline.v1.LinkComplaintsRequest
+	(*LinkComplaintsResponse)(nil),         // 20: helpline.v1.LinkComplaintsResponse
+	(*ListAssignedComplaintsRequest)(nil),  // 21: helpline.v1.ListAssignedComplaintsRequest
+	(*ListAssignedComplaintsResponse)(nil), // 22: helpline.v1.ListAssignedComplaintsResponse
+	(*Complaint)(nil),                      // 23: helpline.v1.Complaint
+	(ComplaintStatus)(0),                   // 24: helpline.v1.ComplaintStatus
 }
 var file_helpline_v1_resolution_proto_depIdxs = []int32{
-	2, // 0: helpline.v1.ListAssignedComplaintsRequest.status:type_name -> helpline.v1.ComplaintStatus
-	3, // 1: helpline.v1.ListAssignedComplaintsResponse.complaints:type_name -> helpline.v1.Complaint
-	0, // 2: helpline.v1.ResolutionService.ListAssignedComplaints:input_type -> helpline.v1.ListAssignedComplaintsRequest
-	1, // 3: helpline.v1.ResolutionService.ListAssignedComplaints:output_type -> helpline.v1.ListAssignedComplaintsResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	23, // 0: helpline.v1.AcknowledgeComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 1: helpline.v1.AddNoteResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 2: helpline.v1.RequestInformationResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 3: helpline.v1.ResumeComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 4: helpline.v1.ResolveComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 5: helpline.v1.ReturnComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 6: helpline.v1.TransferComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	0,  // 7: helpline.v1.ProposeSpecialClosureRequest.reason:type_name -> helpline.v1.SpecialClosureReason
+	23, // 8: helpline.v1.ProposeSpecialClosureResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 9: helpline.v1.DecideSpecialClosureResponse.complaint:type_name -> helpline.v1.Complaint
+	23, // 10: helpline.v1.LinkComplaintsResponse.complaint:type_name -> helpline.v1.Complaint
+	24, // 11: helpline.v1.ListAssignedComplaintsRequest.status:type_name -> helpline.v1.ComplaintStatus
+	23, // 12: helpline.v1.ListAssignedComplaintsResponse.complaints:type_name -> helpline.v1.Complaint
+	21, // 13: helpline.v1.ResolutionService.ListAssignedComplaints:input_type -> helpline.v1.ListAssignedComplaintsRequest
+	1,  // 14: helpline.v1.ResolutionService.AcknowledgeComplaint:input_type -> helpline.v1.AcknowledgeComplaintRequest
+	3,  // 15: helpline.v1.ResolutionService.AddNote:input_type -> helpline.v1.AddNoteRequest
+	5,  // 16: helpline.v1.ResolutionService.RequestInformation:input_type -> helpline.v1.RequestInformationRequest
+	7,  // 17: helpline.v1.ResolutionService.ResumeComplaint:input_type -> helpline.v1.ResumeComplaintRequest
+	9,  // 18: helpline.v1.ResolutionService.ResolveComplaint:input_type -> helpline.v1.ResolveComplaintRequest
+	11, // 19: helpline.v1.ResolutionService.ReturnComplaint:input_type -> helpline.v1.ReturnComplaintRequest
+	13, // 20: helpline.v1.ResolutionService.TransferComplaint:input_type -> helpline.v1.TransferComplaintRequest
+	15, // 21: helpline.v1.ResolutionService.ProposeSpecialClosure:input_type -> helpline.v1.ProposeSpecialClosureRequest
+	17, // 22: helpline.v1.ResolutionService.DecideSpecialClosure:input_type -> helpline.v1.DecideSpecialClosureRequest
+	19, // 23: helpline.v1.ResolutionService.LinkComplaints:input_type -> helpline.v1.LinkComplaintsRequest
+	22, // 24: helpline.v1.ResolutionService.ListAssignedComplaints:output_type -> helpline.v1.ListAssignedComplaintsResponse
+	2,  // 25: helpline.v1.ResolutionService.AcknowledgeComplaint:output_type -> helpline.v1.AcknowledgeComplaintResponse
+	4,  // 26: helpline.v1.ResolutionService.AddNote:output_type -> helpline.v1.AddNoteResponse
+	6,  // 27: helpline.v1.ResolutionService.RequestInformation:output_type -> helpline.v1.RequestInformationResponse
+	8,  // 28: helpline.v1.ResolutionService.ResumeComplaint:output_type -> helpline.v1.ResumeComplaintResponse
+	10, // 29: helpline.v1.ResolutionService.ResolveComplaint:output_type -> helpline.v1.ResolveComplaintResponse
+	12, // 30: helpline.v1.ResolutionService.ReturnComplaint:output_type -> helpline.v1.ReturnComplaintResponse
+	14, // 31: helpline.v1.ResolutionService.TransferComplaint:output_type -> helpline.v1.TransferComplaintResponse
+	16, // 32: helpline.v1.ResolutionService.ProposeSpecialClosure:output_type -> helpline.v1.ProposeSpecialClosureResponse
+	18, // 33: helpline.v1.ResolutionService.DecideSpecialClosure:output_type -> helpline.v1.DecideSpecialClosureResponse
+	20, // 34: helpline.v1.ResolutionService.LinkComplaints:output_type -> helpline.v1.LinkComplaintsResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_resolution_proto_init() }
@@ -217,13 +1506,14 @@ func file_helpline_v1_resolution_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_resolution_proto_rawDesc), len(file_helpline_v1_resolution_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   2,
+			NumEnums:      1,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_helpline_v1_resolution_proto_goTypes,
 		DependencyIndexes: file_helpline_v1_resolution_proto_depIdxs,
+		EnumInfos:         file_helpline_v1_resolution_proto_enumTypes,
 		MessageInfos:      file_helpline_v1_resolution_proto_msgTypes,
 	}.Build()
 	File_helpline_v1_resolution_proto = out.File

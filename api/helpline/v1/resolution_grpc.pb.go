@@ -20,6 +20,16 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ResolutionService_ListAssignedComplaints_FullMethodName = "/helpline.v1.ResolutionService/ListAssignedComplaints"
+	ResolutionService_AcknowledgeComplaint_FullMethodName   = "/helpline.v1.ResolutionService/AcknowledgeComplaint"
+	ResolutionService_AddNote_FullMethodName                = "/helpline.v1.ResolutionService/AddNote"
+	ResolutionService_RequestInformation_FullMethodName     = "/helpline.v1.ResolutionService/RequestInformation"
+	ResolutionService_ResumeComplaint_FullMethodName        = "/helpline.v1.ResolutionService/ResumeComplaint"
+	ResolutionService_ResolveComplaint_FullMethodName       = "/helpline.v1.ResolutionService/ResolveComplaint"
+	ResolutionService_ReturnComplaint_FullMethodName        = "/helpline.v1.ResolutionService/ReturnComplaint"
+	ResolutionService_TransferComplaint_FullMethodName      = "/helpline.v1.ResolutionService/TransferComplaint"
+	ResolutionService_ProposeSpecialClosure_FullMethodName  = "/helpline.v1.ResolutionService/ProposeSpecialClosure"
+	ResolutionService_DecideSpecialClosure_FullMethodName   = "/helpline.v1.ResolutionService/DecideSpecialClosure"
+	ResolutionService_LinkComplaints_FullMethodName         = "/helpline.v1.ResolutionService/LinkComplaints"
 )
 
 // ResolutionServiceClient is the client API for ResolutionService service.
@@ -31,6 +41,26 @@ type ResolutionServiceClient interface {
 	// ListAssignedComplaints lists the complaints at the caller's posts, most
 	// urgent SLA deadline first.
 	ListAssignedComplaints(ctx context.Context, in *ListAssignedComplaintsRequest, opts ...grpc.CallOption) (*ListAssignedComplaintsResponse, error)
+	// AcknowledgeComplaint: the post holder starts work (ASSIGNED, REOPENED → IN_PROGRESS).
+	AcknowledgeComplaint(ctx context.Context, in *AcknowledgeComplaintRequest, opts ...grpc.CallOption) (*AcknowledgeComplaintResponse, error)
+	// AddNote adds a note to the history (post holder, supervisor).
+	AddNote(ctx context.Context, in *AddNoteRequest, opts ...grpc.CallOption) (*AddNoteResponse, error)
+	// RequestInformation asks the citizen for information; the SLA clock pauses (IN_PROGRESS → ON_HOLD).
+	RequestInformation(ctx context.Context, in *RequestInformationRequest, opts ...grpc.CallOption) (*RequestInformationResponse, error)
+	// ResumeComplaint resumes work; the deadline moves by the working days on hold (ON_HOLD → IN_PROGRESS).
+	ResumeComplaint(ctx context.Context, in *ResumeComplaintRequest, opts ...grpc.CallOption) (*ResumeComplaintResponse, error)
+	// ResolveComplaint resolves with an action-taken report (IN_PROGRESS → RESOLVED).
+	ResolveComplaint(ctx context.Context, in *ResolveComplaintRequest, opts ...grpc.CallOption) (*ResolveComplaintResponse, error)
+	// ReturnComplaint returns a complaint that is not the department's (→ UNROUTED).
+	ReturnComplaint(ctx context.Context, in *ReturnComplaintRequest, opts ...grpc.CallOption) (*ReturnComplaintResponse, error)
+	// TransferComplaint moves a complaint to another category and its department's L1 post.
+	TransferComplaint(ctx context.Context, in *TransferComplaintRequest, opts ...grpc.CallOption) (*TransferComplaintResponse, error)
+	// ProposeSpecialClosure proposes closing without resolution; the SLA runs on.
+	ProposeSpecialClosure(ctx context.Context, in *ProposeSpecialClosureRequest, opts ...grpc.CallOption) (*ProposeSpecialClosureResponse, error)
+	// DecideSpecialClosure approves (→ CLOSED SPECIAL) or rejects a proposal.
+	DecideSpecialClosure(ctx context.Context, in *DecideSpecialClosureRequest, opts ...grpc.CallOption) (*DecideSpecialClosureResponse, error)
+	// LinkComplaints links two complaints about the same issue; the link shows on both.
+	LinkComplaints(ctx context.Context, in *LinkComplaintsRequest, opts ...grpc.CallOption) (*LinkComplaintsResponse, error)
 }
 
 type resolutionServiceClient struct {
@@ -51,6 +81,106 @@ func (c *resolutionServiceClient) ListAssignedComplaints(ctx context.Context, in
 	return out, nil
 }
 
+func (c *resolutionServiceClient) AcknowledgeComplaint(ctx context.Context, in *AcknowledgeComplaintRequest, opts ...grpc.CallOption) (*AcknowledgeComplaintResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcknowledgeComplaintResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_AcknowledgeComplaint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) AddNote(ctx context.Context, in *AddNoteRequest, opts ...grpc.CallOption) (*AddNoteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AddNoteResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_AddNote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) RequestInformation(ctx context.Context, in *RequestInformationRequest, opts ...grpc.CallOption) (*RequestInformationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestInformationResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_RequestInformation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) ResumeComplaint(ctx context.Context, in *ResumeComplaintRequest, opts ...grpc.CallOption) (*ResumeComplaintResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeComplaintResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_ResumeComplaint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) ResolveComplaint(ctx context.Context, in *ResolveComplaintRequest, opts ...grpc.CallOption) (*ResolveComplaintResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveComplaintResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_ResolveComplaint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) ReturnComplaint(ctx context.Context, in *ReturnComplaintRequest, opts ...grpc.CallOption) (*ReturnComplaintResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReturnComplaintResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_ReturnComplaint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) TransferComplaint(ctx context.Context, in *TransferComplaintRequest, opts ...grpc.CallOption) (*TransferComplaintResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TransferComplaintResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_TransferComplaint_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) ProposeSpecialClosure(ctx context.Context, in *ProposeSpecialClosureRequest, opts ...grpc.CallOption) (*ProposeSpecialClosureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProposeSpecialClosureResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_ProposeSpecialClosure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) DecideSpecialClosure(ctx context.Context, in *DecideSpecialClosureRequest, opts ...grpc.CallOption) (*DecideSpecialClosureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideSpecialClosureResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_DecideSpecialClosure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *resolutionServiceClient) LinkComplaints(ctx context.Context, in *LinkComplaintsRequest, opts ...grpc.CallOption) (*LinkComplaintsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LinkComplaintsResponse)
+	err := c.cc.Invoke(ctx, ResolutionService_LinkComplaints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ResolutionServiceServer is the server API for ResolutionService service.
 // All implementations must embed UnimplementedResolutionServiceServer
 // for forward compatibility.
@@ -60,6 +190,26 @@ type ResolutionServiceServer interface {
 	// ListAssignedComplaints lists the complaints at the caller's posts, most
 	// urgent SLA deadline first.
 	ListAssignedComplaints(context.Context, *ListAssignedComplaintsRequest) (*ListAssignedComplaintsResponse, error)
+	// AcknowledgeComplaint: the post holder starts work (ASSIGNED, REOPENED → IN_PROGRESS).
+	AcknowledgeComplaint(context.Context, *AcknowledgeComplaintRequest) (*AcknowledgeComplaintResponse, error)
+	// AddNote adds a note to the history (post holder, supervisor).
+	AddNote(context.Context, *AddNoteRequest) (*AddNoteResponse, error)
+	// RequestInformation asks the citizen for information; the SLA clock pauses (IN_PROGRESS → ON_HOLD).
+	RequestInformation(context.Context, *RequestInformationRequest) (*RequestInformationResponse, error)
+	// ResumeComplaint resumes work; the deadline moves by the working days on hold (ON_HOLD → IN_PROGRESS).
+	ResumeComplaint(context.Context, *ResumeComplaintRequest) (*ResumeComplaintResponse, error)
+	// ResolveComplaint resolves with an action-taken report (IN_PROGRESS → RESOLVED).
+	ResolveComplaint(context.Context, *ResolveComplaintRequest) (*ResolveComplaintResponse, error)
+	// ReturnComplaint returns a complaint that is not the department's (→ UNROUTED).
+	ReturnComplaint(context.Context, *ReturnComplaintRequest) (*ReturnComplaintResponse, error)
+	// TransferComplaint moves a complaint to another category and its department's L1 post.
+	TransferComplaint(context.Context, *TransferComplaintRequest) (*TransferComplaintResponse, error)
+	// ProposeSpecialClosure proposes closing without resolution; the SLA runs on.
+	ProposeSpecialClosure(context.Context, *ProposeSpecialClosureRequest) (*ProposeSpecialClosureResponse, error)
+	// DecideSpecialClosure approves (→ CLOSED SPECIAL) or rejects a proposal.
+	DecideSpecialClosure(context.Context, *DecideSpecialClosureRequest) (*DecideSpecialClosureResponse, error)
+	// LinkComplaints links two complaints about the same issue; the link shows on both.
+	LinkComplaints(context.Context, *LinkComplaintsRequest) (*LinkComplaintsResponse, error)
 	mustEmbedUnimplementedResolutionServiceServer()
 }
 
@@ -72,6 +222,36 @@ type UnimplementedResolutionServiceServer struct{}
 
 func (UnimplementedResolutionServiceServer) ListAssignedComplaints(context.Context, *ListAssignedComplaintsRequest) (*ListAssignedComplaintsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAssignedComplaints not implemented")
+}
+func (UnimplementedResolutionServiceServer) AcknowledgeComplaint(context.Context, *AcknowledgeComplaintRequest) (*AcknowledgeComplaintResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcknowledgeComplaint not implemented")
+}
+func (UnimplementedResolutionServiceServer) AddNote(context.Context, *AddNoteRequest) (*AddNoteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddNote not implemented")
+}
+func (UnimplementedResolutionServiceServer) RequestInformation(context.Context, *RequestInformationRequest) (*RequestInformationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestInformation not implemented")
+}
+func (UnimplementedResolutionServiceServer) ResumeComplaint(context.Context, *ResumeComplaintRequest) (*ResumeComplaintResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeComplaint not implemented")
+}
+func (UnimplementedResolutionServiceServer) ResolveComplaint(context.Context, *ResolveComplaintRequest) (*ResolveComplaintResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveComplaint not implemented")
+}
+func (UnimplementedResolutionServiceServer) ReturnComplaint(context.Context, *ReturnComplaintRequest) (*ReturnComplaintResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReturnComplaint not implemented")
+}
+func (UnimplementedResolutionServiceServer) TransferComplaint(context.Context, *TransferComplaintRequest) (*TransferComplaintResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TransferComplaint not implemented")
+}
+func (UnimplementedResolutionServiceServer) ProposeSpecialClosure(context.Context, *ProposeSpecialClosureRequest) (*ProposeSpecialClosureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ProposeSpecialClosure not implemented")
+}
+func (UnimplementedResolutionServiceServer) DecideSpecialClosure(context.Context, *DecideSpecialClosureRequest) (*DecideSpecialClosureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideSpecialClosure not implemented")
+}
+func (UnimplementedResolutionServiceServer) LinkComplaints(context.Context, *LinkComplaintsRequest) (*LinkComplaintsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LinkComplaints not implemented")
 }
 func (UnimplementedResolutionServiceServer) mustEmbedUnimplementedResolutionServiceServer() {}
 func (UnimplementedResolutionServiceServer) testEmbeddedByValue()                           {}
@@ -112,6 +292,186 @@ func _ResolutionService_ListAssignedComplaints_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ResolutionService_AcknowledgeComplaint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcknowledgeComplaintRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).AcknowledgeComplaint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_AcknowledgeComplaint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).AcknowledgeComplaint(ctx, req.(*AcknowledgeComplaintRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_AddNote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddNoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).AddNote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_AddNote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).AddNote(ctx, req.(*AddNoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_RequestInformation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestInformationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).RequestInformation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_RequestInformation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).RequestInformation(ctx, req.(*RequestInformationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_ResumeComplaint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeComplaintRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).ResumeComplaint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_ResumeComplaint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).ResumeComplaint(ctx, req.(*ResumeComplaintRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_ResolveComplaint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveComplaintRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).ResolveComplaint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_ResolveComplaint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).ResolveComplaint(ctx, req.(*ResolveComplaintRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_ReturnComplaint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReturnComplaintRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).ReturnComplaint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_ReturnComplaint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).ReturnComplaint(ctx, req.(*ReturnComplaintRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_TransferComplaint_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TransferComplaintRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).TransferComplaint(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_TransferComplaint_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).TransferComplaint(ctx, req.(*TransferComplaintRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_ProposeSpecialClosure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ProposeSpecialClosureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).ProposeSpecialClosure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_ProposeSpecialClosure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).ProposeSpecialClosure(ctx, req.(*ProposeSpecialClosureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_DecideSpecialClosure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideSpecialClosureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).DecideSpecialClosure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_DecideSpecialClosure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).DecideSpecialClosure(ctx, req.(*DecideSpecialClosureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ResolutionService_LinkComplaints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LinkComplaintsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ResolutionServiceServer).LinkComplaints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ResolutionService_LinkComplaints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ResolutionServiceServer).LinkComplaints(ctx, req.(*LinkComplaintsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ResolutionService_ServiceDesc is the grpc.ServiceDesc for ResolutionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -122,6 +482,46 @@ var ResolutionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAssignedComplaints",
 			Handler:    _ResolutionService_ListAssignedComplaints_Handler,
+		},
+		{
+			MethodName: "AcknowledgeComplaint",
+			Handler:    _ResolutionService_AcknowledgeComplaint_Handler,
+		},
+		{
+			MethodName: "AddNote",
+			Handler:    _ResolutionService_AddNote_Handler,
+		},
+		{
+			MethodName: "RequestInformation",
+			Handler:    _ResolutionService_RequestInformation_Handler,
+		},
+		{
+			MethodName: "ResumeComplaint",
+			Handler:    _ResolutionService_ResumeComplaint_Handler,
+		},
+		{
+			MethodName: "ResolveComplaint",
+			Handler:    _ResolutionService_ResolveComplaint_Handler,
+		},
+		{
+			MethodName: "ReturnComplaint",
+			Handler:    _ResolutionService_ReturnComplaint_Handler,
+		},
+		{
+			MethodName: "TransferComplaint",
+			Handler:    _ResolutionService_TransferComplaint_Handler,
+		},
+		{
+			MethodName: "ProposeSpecialClosure",
+			Handler:    _ResolutionService_ProposeSpecialClosure_Handler,
+		},
+		{
+			MethodName: "DecideSpecialClosure",
+			Handler:    _ResolutionService_DecideSpecialClosure_Handler,
+		},
+		{
+			MethodName: "LinkComplaints",
+			Handler:    _ResolutionService_LinkComplaints_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
