@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/server"
+	"github.com/helpline/helpline/services/notification"
 )
 
 // config is everything the binary reads from its environment and flags,
@@ -18,6 +20,8 @@ type config struct {
 	server.Config
 	services     string
 	dbMaxConns   int
+	webhookURL   string
+	webhookToken string
 	weeklyOff    string
 	demoPassword string
 	seed         bool
@@ -84,7 +88,11 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", envInt("HELPLINE_DB_MAX_CONNS", 20), "PostgreSQL pool size (HELPLINE_DB_MAX_CONNS)")
 	fs.IntVar(&c.StreamReplicas, "stream-replicas", envInt("HELPLINE_STREAM_REPLICAS", 1), "JetStream stream replicas: 3 on a NATS cluster (HELPLINE_STREAM_REPLICAS)")
 	fs.DurationVar(&c.Retention, "retention", envDuration("HELPLINE_RETENTION", 7*24*time.Hour), "how long published events and applied-event records are kept (HELPLINE_RETENTION)")
-	fs.DurationVar(&c.EscalationInterval, "escalation-interval", envDuration("HELPLINE_ESCALATION_INTERVAL", 30*time.Second), "how often overdue complaints are escalated; 0 disables the job in this process (HELPLINE_ESCALATION_INTERVAL)")
+	fs.DurationVar(&c.JobInterval, "job-interval", envDuration("HELPLINE_JOB_INTERVAL", 30*time.Second), "how often the escalation and no-response jobs run; 0 disables them in this process (HELPLINE_JOB_INTERVAL)")
+	fs.IntVar(&c.Feedback.MaxAttempts, "feedback-max-attempts", envInt("HELPLINE_FEEDBACK_MAX_ATTEMPTS", 3), "failed feedback calls that close a complaint as no-response (HELPLINE_FEEDBACK_MAX_ATTEMPTS)")
+	fs.IntVar(&c.Feedback.MaxDays, "feedback-max-days", envInt("HELPLINE_FEEDBACK_MAX_DAYS", 7), "days after the first failed feedback call that close it as no-response (HELPLINE_FEEDBACK_MAX_DAYS)")
+	fs.StringVar(&c.webhookURL, "notify-webhook-url", env("HELPLINE_NOTIFY_WEBHOOK_URL", ""), "SMS/WhatsApp gateway URL notifications are posted to; empty: the log (HELPLINE_NOTIFY_WEBHOOK_URL)")
+	fs.StringVar(&c.webhookToken, "notify-webhook-token", env("HELPLINE_NOTIFY_WEBHOOK_TOKEN", ""), "bearer token for the gateway (HELPLINE_NOTIFY_WEBHOOK_TOKEN)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }
 
@@ -99,6 +107,12 @@ func (c *config) finish() error {
 		if s = strings.TrimSpace(s); s != "" {
 			c.Services = append(c.Services, s)
 		}
+	}
+	if c.webhookURL != "" {
+		if u, err := url.Parse(c.webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-notify-webhook-url: %q is not an http(s) URL", c.webhookURL)
+		}
+		c.Sender = notification.NewWebhookSender(c.webhookURL, c.webhookToken)
 	}
 	c.Calendar = calendar.Calendar{}
 	for _, d := range strings.Split(c.weeklyOff, ",") {

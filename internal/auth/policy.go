@@ -69,4 +69,7 @@ var Policy = map[string][]caller.Role{
 	"/helpline.v1.ResolutionService/ProposeSpecialClosure":  {officer},
 	"/helpline.v1.ResolutionService/DecideSpecialClosure":   {officer, supervisor, admin},
 	"/helpline.v1.ResolutionService/LinkComplaints":         {officer, supervisor},
+
+	"/helpline.v1.SatisfactionService/ListPendingFeedback": {agent, supervisor, admin},
+	"/helpline.v1.SatisfactionService/RecordFeedback":      {agent},
 }

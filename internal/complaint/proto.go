@@ -95,6 +95,7 @@ func ToProto(r *Record, history []HistoryEntry, v View) *helplinev1.Complaint {
 		Helpline:              r.Helpline,
 		ActionTakenReport:     r.ActionTakenReport,
 		LinkedDockets:         r.LinkedDockets,
+		FeedbackAttempts:      int32(r.FeedbackAttempts),
 	}
 	if r.SpecialClosurePending {
 		c.SpecialClosure = &helplinev1.SpecialClosureProposal{

@@ -60,6 +60,9 @@ type Record struct {
 	SpecialProposer    string
 	// LinkedDockets are complaints about the same issue.
 	LinkedDockets []string
+	// Failed feedback calls since the latest resolution, and the first of them.
+	FeedbackAttempts      int
+	FeedbackFirstFailedAt *time.Time
 }
 
 // Overdue reports whether the SLA clock has run out at now. The clock runs
@@ -84,7 +87,8 @@ SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.
        coalesce(c.special_closure_duplicate_of, ''), coalesce(c.special_closure_note, ''),
        c.special_closure_proposed_by, coalesce(sp.username, ''),
        ARRAY(SELECT lc.docket FROM complaint_links cl JOIN complaints lc ON lc.id = cl.linked_id
-             WHERE cl.complaint_id = c.id ORDER BY lc.docket)
+             WHERE cl.complaint_id = c.id ORDER BY lc.docket),
+       c.feedback_attempts, c.feedback_first_failed_at
 FROM complaints c
 JOIN citizens ci ON ci.id = c.citizen_id
 JOIN locations d ON d.id = c.district_id
@@ -109,7 +113,8 @@ func ScanRecord(row pgx.Row) (*Record, error) {
 		&r.Closure, &r.ReopenCount, &r.FollowUpCount, &r.SpecialClosurePending,
 		&r.OnHoldSince, &r.ActionTakenReport, &r.SpecialReason,
 		&r.SpecialDuplicateOf, &r.SpecialNote,
-		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets)
+		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets,
+		&r.FeedbackAttempts, &r.FeedbackFirstFailedAt)
 	r.Status = Status(status)
 	return r, err
 }

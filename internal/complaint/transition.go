@@ -102,13 +102,13 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15,
 		       on_hold_since = $16, action_taken_report = $17, special_closure_reason = nullif($18, ''),
 		       special_closure_duplicate_of = nullif($19, ''), special_closure_note = nullif($20, ''),
-		       special_closure_proposed_by = $21
+		       special_closure_proposed_by = $21, feedback_attempts = $22, feedback_first_failed_at = $23
 		WHERE id = $1`,
 		r.ID, r.Version, string(r.Status), r.CategoryID, r.DepartmentID, r.PostID,
 		r.Level, r.SLADueAt, now, r.ResolvedAt, r.ClosedAt,
 		r.Closure, r.ReopenCount, r.FollowUpCount, r.SpecialClosurePending,
 		r.OnHoldSince, r.ActionTakenReport, r.SpecialReason,
-		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID)
+		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt)
 	if err != nil {
 		*r = before
 		return fmt.Errorf("update complaint: %w", err)

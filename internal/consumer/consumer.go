@@ -33,7 +33,7 @@ var ErrPermanent = errors.New("permanent failure")
 type Config struct {
 	// Name is the durable consumer name and the key of its applied-event records.
 	Name string
-	// Events are the event types consumed, e.g. "registered".
+	// Events are the event types consumed, e.g. "registered"; none means all.
 	Events []string
 	// Handler applies an event.
 	Handler Handler
@@ -61,9 +61,12 @@ func New(cfg Config, pool *pgxpool.Pool, js jetstream.JetStream, clk clock.Clock
 }
 
 func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
-	subjects := make([]string, len(c.cfg.Events))
-	for i, e := range c.cfg.Events {
-		subjects[i] = natsbus.Subject(e)
+	subjects := []string{natsbus.SubjectPrefix + ">"}
+	if len(c.cfg.Events) > 0 {
+		subjects = subjects[:0]
+		for _, e := range c.cfg.Events {
+			subjects = append(subjects, natsbus.Subject(e))
+		}
 	}
 	return c.js.CreateOrUpdateConsumer(ctx, natsbus.StreamName, jetstream.ConsumerConfig{
 		Durable:        c.cfg.Name,

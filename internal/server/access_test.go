@@ -59,6 +59,8 @@ var (
 	supervisors = []caller.Role{caller.Supervisor, caller.Admin}
 	noters      = []caller.Role{caller.Officer, caller.Supervisor}
 	deciders    = []caller.Role{caller.Officer, caller.Supervisor, caller.Admin}
+	// feedbackReaders see the feedback-call queue.
+	feedbackReaders = []caller.Role{caller.Agent, caller.Supervisor, caller.Admin}
 )
 
 // stale is an expected_version the complaint never has.
@@ -114,6 +116,11 @@ func accessCases(docket string) map[string]accessCase {
 		"/helpline.v1.RoutingService/ListUnrouted":      {roles: supervisors, req: fixed(&helplinev1.ListUnroutedRequest{}), ok: codes.OK},
 		// The complaint is ASSIGNED already: assigning is not in the lifecycle.
 		"/helpline.v1.RoutingService/AssignComplaint": {roles: supervisors, req: fixed(&helplinev1.AssignComplaintRequest{Docket: docket}), ok: codes.FailedPrecondition, scoped: true},
+
+		"/helpline.v1.SatisfactionService/ListPendingFeedback": {roles: feedbackReaders, req: fixed(&helplinev1.ListPendingFeedbackRequest{}), ok: codes.OK},
+		// The complaint is not RESOLVED: no feedback call can be recorded.
+		"/helpline.v1.SatisfactionService/RecordFeedback": {roles: agents, scoped: true, ok: codes.FailedPrecondition,
+			req: fixed(&helplinev1.RecordFeedbackRequest{Docket: docket, Outcome: helplinev1.FeedbackOutcome_FEEDBACK_OUTCOME_NOT_REACHABLE})},
 
 		"/helpline.v1.ResolutionService/ListAssignedComplaints": {roles: officers, req: fixed(&helplinev1.ListAssignedComplaintsRequest{}), ok: codes.OK},
 		// The commands carry a stale expected_version: whoever gets past the

@@ -38,20 +38,24 @@ import (
 	"github.com/helpline/helpline/internal/rpccodec"
 	"github.com/helpline/helpline/services/identity"
 	"github.com/helpline/helpline/services/intake"
+	"github.com/helpline/helpline/services/notification"
 	"github.com/helpline/helpline/services/resolution"
 	"github.com/helpline/helpline/services/routing"
+	"github.com/helpline/helpline/services/satisfaction"
 )
 
 // Services that a process can run.
 const (
-	ServiceIdentity   = "identity"
-	ServiceIntake     = "intake"
-	ServiceRouting    = "routing"
-	ServiceResolution = "resolution"
+	ServiceIdentity     = "identity"
+	ServiceIntake       = "intake"
+	ServiceRouting      = "routing"
+	ServiceResolution   = "resolution"
+	ServiceSatisfaction = "satisfaction"
+	ServiceNotification = "notification"
 )
 
 // AllServices is the default: every service in one process.
-var AllServices = []string{ServiceIdentity, ServiceIntake, ServiceRouting, ServiceResolution}
+var AllServices = []string{ServiceIdentity, ServiceIntake, ServiceRouting, ServiceResolution, ServiceSatisfaction, ServiceNotification}
 
 // Config is what a server process needs.
 type Config struct {
@@ -81,8 +85,14 @@ type Config struct {
 	Password password.Params
 	// Identity tunes logins; zero means identity.DefaultConfig.
 	Identity identity.Config
-	// EscalationInterval is how often overdue complaints are escalated; zero disables the job here.
-	EscalationInterval time.Duration
+	// JobInterval is how often the escalation and no-response jobs run; zero disables them here.
+	JobInterval time.Duration
+	// Feedback is the no-response rule; zero means satisfaction.DefaultConfig.
+	Feedback satisfaction.Config
+	// Sender delivers notifications; nil logs them (the notifications table is the record).
+	Sender notification.Sender
+	// NotifyRetryBase is the first notification retry's delay; zero means two seconds.
+	NotifyRetryBase time.Duration
 }
 
 // Server is a running process.
@@ -189,9 +199,29 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	if slices.Contains(cfg.Services, ServiceResolution) {
 		rs := resolution.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "resolution"), wake)
 		helplinev1.RegisterResolutionServiceServer(s.grpc, rs)
-		if cfg.EscalationInterval > 0 {
-			s.goRun(func() { rs.RunEscalation(bg, cfg.EscalationInterval) })
+		if cfg.JobInterval > 0 {
+			s.goRun(func() { rs.RunEscalation(bg, cfg.JobInterval) })
 		}
+	}
+	if slices.Contains(cfg.Services, ServiceSatisfaction) {
+		ss := satisfaction.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "satisfaction"), wake, cfg.Feedback)
+		helplinev1.RegisterSatisfactionServiceServer(s.grpc, ss)
+		consumers = append(consumers, ss.QueueConfig())
+		if cfg.JobInterval > 0 {
+			s.goRun(func() { ss.RunNoResponse(bg, cfg.JobInterval) })
+		}
+	}
+	if slices.Contains(cfg.Services, ServiceNotification) {
+		sender := cfg.Sender
+		if sender == nil {
+			sender = notification.LogSender{Log: log.With("service", "notification")}
+		}
+		n := notification.New(s.pool, cfg.Clock, sender, log.With("service", "notification"))
+		if cfg.NotifyRetryBase > 0 {
+			n.RetryBase = cfg.NotifyRetryBase
+		}
+		consumers = append(consumers, n.ConsumerConfig())
+		s.goRun(func() { n.RunDispatcher(bg, time.Second) })
 	}
 	if slices.Contains(cfg.Services, ServiceIntake) {
 		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "intake"), wake))

@@ -90,7 +90,8 @@ func StartServer(t testing.TB) *Env {
 		Clock:       fake,
 		Password:    password.Cheap,
 		// The escalation job runs often, so tests see it act soon after the fake clock moves.
-		EscalationInterval: 50 * time.Millisecond,
+		JobInterval:     50 * time.Millisecond,
+		NotifyRetryBase: 20 * time.Millisecond,
 		// Sessions outlive the fake clock's jumps; every test client is 127.0.0.1.
 		Identity: identity.Config{SessionTTL: 365 * 24 * time.Hour, MaxFailures: 10, Window: time.Minute,
 			Cooloff: 5 * time.Minute, MaxAddressFailures: 10000},

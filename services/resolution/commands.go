@@ -182,6 +182,7 @@ func (s *Service) ResolveComplaint(ctx context.Context, req *helplinev1.ResolveC
 		prepare: func(_ context.Context, _ pgx.Tx, _ *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			return func(r *complaint.Record) error {
 				r.ResolvedAt, r.ActionTakenReport = &now, atr
+				r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
 				return nil
 			}, nil
 		}})

@@ -585,8 +585,10 @@ type Complaint struct {
 	LinkedDockets []string `protobuf:"bytes,27,rep,name=linked_dockets,json=linkedDockets,proto3" json:"linked_dockets,omitempty"`
 	// The pending special closure proposal, when there is one.
 	SpecialClosure *SpecialClosureProposal `protobuf:"bytes,28,opt,name=special_closure,json=specialClosure,proto3" json:"special_closure,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Failed feedback calls since the latest resolution.
+	FeedbackAttempts int32 `protobuf:"varint,29,opt,name=feedback_attempts,json=feedbackAttempts,proto3" json:"feedback_attempts,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Complaint) Reset() {
@@ -815,6 +817,13 @@ func (x *Complaint) GetSpecialClosure() *SpecialClosureProposal {
 	return nil
 }
 
+func (x *Complaint) GetFeedbackAttempts() int32 {
+	if x != nil {
+		return x.FeedbackAttempts
+	}
+	return 0
+}
+
 // SpecialClosureProposal is a pending proposal to close without resolution.
 type SpecialClosureProposal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -918,7 +927,7 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x05level\x18\v \x01(\x05R\x05level\x128\n" +
 	"\n" +
 	"sla_due_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\xc4\t\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\xf1\t\n" +
 	"\tComplaint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x12\x18\n" +
@@ -952,7 +961,8 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\bhelpline\x18\x19 \x01(\tR\bhelpline\x12.\n" +
 	"\x13action_taken_report\x18\x1a \x01(\tR\x11actionTakenReport\x12%\n" +
 	"\x0elinked_dockets\x18\x1b \x03(\tR\rlinkedDockets\x12L\n" +
-	"\x0fspecial_closure\x18\x1c \x01(\v2#.helpline.v1.SpecialClosureProposalR\x0especialClosure\"\x88\x01\n" +
+	"\x0fspecial_closure\x18\x1c \x01(\v2#.helpline.v1.SpecialClosureProposalR\x0especialClosure\x12+\n" +
+	"\x11feedback_attempts\x18\x1d \x01(\x05R\x10feedbackAttempts\"\x88\x01\n" +
 	"\x16SpecialClosureProposal\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12!\n" +
 	"\fduplicate_of\x18\x02 \x01(\tR\vduplicateOf\x12\x1f\n" +

@@ -1,0 +1,187 @@
+// Package notification turns complaint events into notifications to
+// citizens (docket on registration, resolution, closure) and to post holders
+// (new, escalated and reopened complaints), and delivers them through a
+// pluggable sender with retries.
+package notification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/complaint"
+	"github.com/helpline/helpline/internal/consumer"
+	"github.com/helpline/helpline/internal/db"
+)
+
+// ConsumerName is the durable consumer that writes notifications.
+const ConsumerName = "notifier"
+
+// MaxAttempts is how many deliveries are tried before a notification is FAILED.
+const MaxAttempts = 10
+
+// Notifier writes and delivers notifications.
+type Notifier struct {
+	pool   *pgxpool.Pool
+	clock  clock.Clock
+	sender Sender
+	log    *slog.Logger
+	wake   chan struct{}
+	// RetryBase is the first retry's delay; each further one doubles, up to 10 minutes.
+	RetryBase time.Duration
+}
+
+// New returns a notifier delivering through sender.
+func New(pool *pgxpool.Pool, clk clock.Clock, sender Sender, log *slog.Logger) *Notifier {
+	return &Notifier{pool: pool, clock: clk, sender: sender, log: log, wake: make(chan struct{}, 1), RetryBase: 2 * time.Second}
+}
+
+// ConsumerConfig is the consumer that turns events into notification rows,
+// once per event and recipient.
+func (n *Notifier) ConsumerConfig() consumer.Config {
+	return consumer.Config{
+		Name:    ConsumerName,
+		Events:  []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed"},
+		Handler: n.handle,
+		AfterCommit: func() {
+			select {
+			case n.wake <- struct{}{}:
+			default:
+			}
+		},
+	}
+}
+
+func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error {
+	r, err := complaint.GetByDocket(ctx, tx, ev.GetDocket())
+	if errors.Is(err, apperr.ErrNotFound) {
+		return fmt.Errorf("complaint %s: %w", ev.GetDocket(), consumer.ErrPermanent)
+	}
+	if err != nil {
+		return err
+	}
+	snap := ev.GetSnapshot()
+	f := facts{
+		Docket: ev.GetDocket(), Helpline: snap.GetHelpline(), Category: snap.GetCategoryCode(), District: snap.GetDistrictCode(),
+		Post: snap.GetPost(), ATR: r.ActionTakenReport, Level: int(snap.GetLevel()),
+		Closure: snap.GetClosure().String()[len("CLOSURE_"):],
+	}
+	if snap.GetSlaDueAt() != nil {
+		t := snap.GetSlaDueAt().AsTime()
+		f.Due = &t
+	}
+	type out struct{ recipient, language, body string }
+	var msgs []out
+	switch ev.GetType() {
+	case "registered", "resolved", "closed":
+		if r.CitizenPhone != "" {
+			msgs = append(msgs, out{"phone:" + r.CitizenPhone, r.CitizenLanguage, citizenMessage(ev.GetType(), r.CitizenLanguage, f)})
+		}
+	default: // assigned, transferred, escalated, reopened: the holder of the post named in the snapshot
+		var holder string
+		err := tx.QueryRow(ctx, `SELECT coalesce(u.username, '') FROM posts p LEFT JOIN users u ON u.id = p.holder_user_id WHERE p.code = $1`,
+			snap.GetPost()).Scan(&holder)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if holder != "" {
+			msgs = append(msgs, out{"user:" + holder, "en", officerMessage(ev.GetType(), f)})
+		}
+	}
+	now := n.clock.Now()
+	for _, m := range msgs {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO notifications (idempotency_key, event_id, complaint_id, kind, recipient, language, body, status, created_at, next_attempt_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $9) ON CONFLICT (idempotency_key) DO NOTHING`,
+			ev.GetId()+"/"+m.recipient, ev.GetId(), ev.GetComplaintId(), ev.GetType(), m.recipient, m.language, m.body, now, time.Now())
+		if err != nil {
+			return fmt.Errorf("write notification: %w", err)
+		}
+	}
+	return nil
+}
+
+// RunDispatcher delivers pending notifications until ctx ends, woken by new
+// ones and polling every interval.
+func (n *Notifier) RunDispatcher(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			sent, err := n.DispatchBatch(ctx)
+			if err != nil && ctx.Err() == nil {
+				n.log.Warn("notification dispatch failed", "err", err)
+			}
+			if err != nil || sent < 50 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// DispatchBatch tries up to 50 due notifications and returns how many it
+// tried. Rows are claimed with FOR UPDATE SKIP LOCKED, so several
+// dispatchers never send one twice at once; retries back off exponentially
+// (wall-clock time: this is delivery plumbing, not the complaint's clock).
+func (n *Notifier) DispatchBatch(ctx context.Context) (int, error) {
+	tried := 0
+	err := db.InTx(ctx, n.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT n.id, n.idempotency_key, n.recipient, n.language, n.kind, c.docket, n.body, n.attempts
+			FROM notifications n JOIN complaints c ON c.id = n.complaint_id
+			WHERE n.status = 'PENDING' AND n.next_attempt_at <= $1
+			ORDER BY n.next_attempt_at LIMIT 50 FOR UPDATE OF n SKIP LOCKED`, time.Now())
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id       int64
+			m        Message
+			attempts int
+		}
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.m.IdempotencyKey, &x.m.Recipient, &x.m.Language, &x.m.Kind, &x.m.Docket, &x.m.Body, &x.attempts)
+		})
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			tried++
+			sendCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			err := n.sender.Send(sendCtx, x.m)
+			cancel()
+			attempts := x.attempts + 1
+			switch {
+			case err == nil:
+				_, err = tx.Exec(ctx, `UPDATE notifications SET status = 'SENT', attempts = $2, sent_at = $3, last_error = '' WHERE id = $1`, x.id, attempts, n.clock.Now())
+			case errors.Is(err, ErrPermanent) || attempts >= MaxAttempts:
+				n.log.Error("notification failed for good", "key", x.m.IdempotencyKey, "attempts", attempts, "err", err)
+				_, err = tx.Exec(ctx, `UPDATE notifications SET status = 'FAILED', attempts = $2, last_error = $3 WHERE id = $1`, x.id, attempts, err.Error())
+			default:
+				backoff := min(n.RetryBase<<min(attempts-1, 20), 10*time.Minute)
+				_, err = tx.Exec(ctx, `UPDATE notifications SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
+					x.id, attempts, err.Error(), time.Now().Add(backoff))
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return tried, err
+}
