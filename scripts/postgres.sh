@@ -57,7 +57,7 @@ start)
   extra=""
   if [ "$name" = test ]; then
     # Tests need real transactions, not durability across power loss.
-    extra="-c fsync=off -c full_page_writes=off -c max_connections=300"
+    extra="-c fsync=off -c full_page_writes=off -c max_connections=600"
   fi
   as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c synchronous_commit=on $extra" start >/dev/null

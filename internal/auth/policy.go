@@ -72,4 +72,9 @@ var Policy = map[string][]caller.Role{
 
 	"/helpline.v1.SatisfactionService/ListPendingFeedback": {agent, supervisor, admin},
 	"/helpline.v1.SatisfactionService/RecordFeedback":      {agent},
+
+	"/helpline.v1.StatsService/GetResolutionStats":  {officer, supervisor, admin},
+	"/helpline.v1.StatsService/GetPendencyAging":    {officer, supervisor, admin},
+	"/helpline.v1.StatsService/GetDepartmentGrades": {officer, supervisor, admin},
+	"/helpline.v1.StatsService/ExportComplaints":    {officer, supervisor, admin},
 }

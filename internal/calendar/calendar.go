@@ -104,3 +104,43 @@ func (c Calendar) WorkingDaysBetween(ctx context.Context, q Querier, from, to ti
 	}
 	return n, nil
 }
+
+// Fixed is a calendar with its holidays loaded, for computing many
+// deadlines without a query each.
+type Fixed struct {
+	cal      Calendar
+	holidays map[string]bool
+}
+
+// Load reads every holiday.
+func (c Calendar) Load(ctx context.Context, q Querier) (Fixed, error) {
+	rows, err := q.Query(ctx, `SELECT day::text FROM holidays`)
+	if err != nil {
+		return Fixed{}, fmt.Errorf("read holidays: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return Fixed{}, fmt.Errorf("read holidays: %w", err)
+	}
+	f := Fixed{cal: c, holidays: make(map[string]bool, len(list))}
+	for _, d := range list {
+		f.holidays[d] = true
+	}
+	return f, nil
+}
+
+// DueAt is Calendar.DueAt with the loaded holidays.
+func (f Fixed) DueAt(from time.Time, n int) time.Time {
+	if n < 1 {
+		n = 1
+	}
+	d := Day(from)
+	for counted := 0; counted < n; {
+		d = d.AddDate(0, 0, 1)
+		if f.cal.weeklyOff(d) || f.holidays[d.Format(time.DateOnly)] {
+			continue
+		}
+		counted++
+	}
+	return d.Add(24*time.Hour - time.Second)
+}

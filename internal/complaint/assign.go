@@ -74,9 +74,18 @@ func Deadline(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, categoryID 
 	return cal.DueAt(ctx, tx, from, days)
 }
 
-// AssignTo returns a mutation putting the complaint at post with deadline due.
-func AssignTo(p *Post, due time.Time) func(r *Record) error {
+// AckDue is when an assignment made at now must be acknowledged: the end of
+// the next working day.
+func AckDue(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, now time.Time) (time.Time, error) {
+	return cal.DueAt(ctx, tx, now, 1)
+}
+
+// AssignTo returns a mutation putting the complaint at post with deadline
+// due, to be acknowledged by ackDue; it counts the assignment.
+func AssignTo(p *Post, due, ackDue time.Time) func(r *Record) error {
 	return func(r *Record) error {
+		r.Assignments++
+		r.AckDueAt = &ackDue
 		deptID, postID := p.DepartmentID, p.ID
 		r.DepartmentID, r.DepartmentCode = &deptID, p.DepartmentCode
 		r.PostID, r.PostCode, r.Officer = &postID, p.Code, p.Holder

@@ -63,6 +63,14 @@ type Record struct {
 	// Failed feedback calls since the latest resolution, and the first of them.
 	FeedbackAttempts      int
 	FeedbackFirstFailedAt *time.Time
+	// Counters behind the statistics.
+	EscalationCount int
+	FeedbackReached int
+	ResolvedOnTime  *bool
+	Assignments     int
+	AcksOnTime      int
+	// AckDueAt is the end of the working day after the current assignment.
+	AckDueAt *time.Time
 }
 
 // Overdue reports whether the SLA clock has run out at now. The clock runs
@@ -88,7 +96,8 @@ SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.
        c.special_closure_proposed_by, coalesce(sp.username, ''),
        ARRAY(SELECT lc.docket FROM complaint_links cl JOIN complaints lc ON lc.id = cl.linked_id
              WHERE cl.complaint_id = c.id ORDER BY lc.docket),
-       c.feedback_attempts, c.feedback_first_failed_at
+       c.feedback_attempts, c.feedback_first_failed_at,
+       c.escalation_count, c.feedback_reached, c.resolved_on_time, c.assignments, c.acks_on_time, c.ack_due_at
 FROM complaints c
 JOIN citizens ci ON ci.id = c.citizen_id
 JOIN locations d ON d.id = c.district_id
@@ -114,7 +123,8 @@ func ScanRecord(row pgx.Row) (*Record, error) {
 		&r.OnHoldSince, &r.ActionTakenReport, &r.SpecialReason,
 		&r.SpecialDuplicateOf, &r.SpecialNote,
 		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets,
-		&r.FeedbackAttempts, &r.FeedbackFirstFailedAt)
+		&r.FeedbackAttempts, &r.FeedbackFirstFailedAt,
+		&r.EscalationCount, &r.FeedbackReached, &r.ResolvedOnTime, &r.Assignments, &r.AcksOnTime, &r.AckDueAt)
 	r.Status = Status(status)
 	return r, err
 }

@@ -102,13 +102,17 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15,
 		       on_hold_since = $16, action_taken_report = $17, special_closure_reason = nullif($18, ''),
 		       special_closure_duplicate_of = nullif($19, ''), special_closure_note = nullif($20, ''),
-		       special_closure_proposed_by = $21, feedback_attempts = $22, feedback_first_failed_at = $23
+		       special_closure_proposed_by = $21, feedback_attempts = $22, feedback_first_failed_at = $23,
+		       escalation_count = $24, feedback_reached = $25, resolved_on_time = $26, assignments = $27,
+		       acks_on_time = $28, ack_due_at = $29
 		WHERE id = $1`,
 		r.ID, r.Version, string(r.Status), r.CategoryID, r.DepartmentID, r.PostID,
 		r.Level, r.SLADueAt, now, r.ResolvedAt, r.ClosedAt,
 		r.Closure, r.ReopenCount, r.FollowUpCount, r.SpecialClosurePending,
 		r.OnHoldSince, r.ActionTakenReport, r.SpecialReason,
-		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt)
+		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt,
+		r.EscalationCount, r.FeedbackReached, r.ResolvedOnTime, r.Assignments,
+		r.AcksOnTime, r.AckDueAt)
 	if err != nil {
 		*r = before
 		return fmt.Errorf("update complaint: %w", err)
@@ -158,6 +162,14 @@ func Snapshot(r *Record) *helplinev1.ComplaintSnapshot {
 		Closure:               ClosureProto(r.Closure),
 		ReopenCount:           int32(r.ReopenCount),
 		SpecialClosurePending: r.SpecialClosurePending,
+		Officer:               r.Officer,
+		ResolvedAt:            ts(r.ResolvedAt),
+		EscalationCount:       int32(r.EscalationCount),
+		FeedbackReached:       int32(r.FeedbackReached),
+		ResolvedOnTime:        r.ResolvedOnTime != nil && *r.ResolvedOnTime,
+		Assignments:           int32(r.Assignments),
+		AcksOnTime:            int32(r.AcksOnTime),
+		ClosedAt:              ts(r.ClosedAt),
 	}
 }
 

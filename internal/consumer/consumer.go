@@ -5,10 +5,12 @@
 package consumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,6 +43,11 @@ type Config struct {
 	Batch int
 	// AfterCommit, when set, runs after every committed batch (e.g. to wake the relay).
 	AfterCommit func()
+	// BatchHandler, when set instead of Handler, applies every event of a
+	// fetch in one transaction: the events it gets are already deduplicated
+	// and version-checked, ordered by complaint and version, so that
+	// concurrent batches take their locks in the same order.
+	BatchHandler func(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) error
 }
 
 // Consumer is a running durable consumer.
@@ -102,9 +109,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 			continue
 		}
 		applied := 0
-		for msg := range batch.Messages() {
-			if c.handle(ctx, msg) {
-				applied++
+		if c.cfg.BatchHandler != nil {
+			var msgs []jetstream.Msg
+			for msg := range batch.Messages() {
+				msgs = append(msgs, msg)
+			}
+			applied = c.handleBatch(ctx, msgs)
+		} else {
+			for msg := range batch.Messages() {
+				if c.handle(ctx, msg) {
+					applied++
+				}
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
@@ -148,34 +163,103 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) bool {
 // Apply applies ev once: a redelivered event or one older than the newest
 // version applied for its complaint changes nothing.
 func (c *Consumer) Apply(ctx context.Context, ev *helplinev1.ComplaintEvent) error {
+	if c.cfg.BatchHandler != nil {
+		return c.ApplyBatch(ctx, []*helplinev1.ComplaintEvent{ev})
+	}
 	return db.InTx(ctx, c.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			c.cfg.Name, ev.GetId(), c.clock.Now())
-		if err != nil {
-			return fmt.Errorf("record applied event: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return nil // applied before
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO consumer_versions (consumer, complaint_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
-			c.cfg.Name, ev.GetComplaintId()); err != nil {
-			return fmt.Errorf("consumer version: %w", err)
-		}
-		var applied int64
-		if err := tx.QueryRow(ctx, `SELECT version FROM consumer_versions WHERE consumer = $1 AND complaint_id = $2 FOR UPDATE`,
-			c.cfg.Name, ev.GetComplaintId()).Scan(&applied); err != nil {
-			return fmt.Errorf("consumer version: %w", err)
-		}
-		if ev.GetVersion() <= applied {
-			return nil // older than what this consumer already applied
-		}
-		if err := c.cfg.Handler(ctx, tx, ev); err != nil {
+		fresh, err := c.claim(ctx, tx, ev)
+		if err != nil || !fresh {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE consumer_versions SET version = $3 WHERE consumer = $1 AND complaint_id = $2`,
-			c.cfg.Name, ev.GetComplaintId(), ev.GetVersion())
-		return err
+		return c.cfg.Handler(ctx, tx, ev)
 	})
+}
+
+// ApplyBatch applies events with the BatchHandler in one transaction, each
+// once, ignoring those older than what was applied for their complaint.
+func (c *Consumer) ApplyBatch(ctx context.Context, evs []*helplinev1.ComplaintEvent) error {
+	sorted := slices.Clone(evs)
+	slices.SortStableFunc(sorted, func(a, b *helplinev1.ComplaintEvent) int {
+		return cmp.Or(cmp.Compare(a.GetComplaintId(), b.GetComplaintId()), cmp.Compare(a.GetVersion(), b.GetVersion()))
+	})
+	return db.InTx(ctx, c.pool, func(tx pgx.Tx) error {
+		fresh := make([]*helplinev1.ComplaintEvent, 0, len(sorted))
+		for _, ev := range sorted {
+			ok, err := c.claim(ctx, tx, ev)
+			if err != nil {
+				return err
+			}
+			if ok {
+				fresh = append(fresh, ev)
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		return c.cfg.BatchHandler(ctx, tx, fresh)
+	})
+}
+
+// claim records ev as applied by this consumer and reports whether it is
+// new and newer than the complaint's last applied version.
+func (c *Consumer) claim(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		c.cfg.Name, ev.GetId(), c.clock.Now())
+	if err != nil {
+		return false, fmt.Errorf("record applied event: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil // applied before
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO consumer_versions (consumer, complaint_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
+		c.cfg.Name, ev.GetComplaintId()); err != nil {
+		return false, fmt.Errorf("consumer version: %w", err)
+	}
+	var applied int64
+	if err := tx.QueryRow(ctx, `SELECT version FROM consumer_versions WHERE consumer = $1 AND complaint_id = $2 FOR UPDATE`,
+		c.cfg.Name, ev.GetComplaintId()).Scan(&applied); err != nil {
+		return false, fmt.Errorf("consumer version: %w", err)
+	}
+	if ev.GetVersion() <= applied {
+		return false, nil // older than what this consumer already applied
+	}
+	_, err = tx.Exec(ctx, `UPDATE consumer_versions SET version = $3 WHERE consumer = $1 AND complaint_id = $2`,
+		c.cfg.Name, ev.GetComplaintId(), ev.GetVersion())
+	return err == nil, err
+}
+
+// handleBatch applies a fetch's messages in one transaction and acks them;
+// it reports how many it applied.
+func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) int {
+	evs := make([]*helplinev1.ComplaintEvent, 0, len(msgs))
+	var ok []jetstream.Msg
+	for _, msg := range msgs {
+		ev := &helplinev1.ComplaintEvent{}
+		if err := proto.Unmarshal(msg.Data(), ev); err != nil || ev.GetId() == "" {
+			c.log.Error("undecodable event dropped", "subject", msg.Subject(), "err", err)
+			_ = msg.Term()
+			continue
+		}
+		evs, ok = append(evs, ev), append(ok, msg)
+	}
+	if len(evs) == 0 {
+		return 0
+	}
+	if err := c.ApplyBatch(ctx, evs); err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("apply batch failed; will retry", "events", len(evs), "err", err)
+		}
+		for _, m := range ok {
+			_ = m.NakWithDelay(time.Second)
+		}
+		return 0
+	}
+	for _, m := range ok {
+		if err := m.Ack(); err != nil {
+			c.log.Warn("ack failed; the event will be redelivered and ignored", "err", err)
+		}
+	}
+	return len(evs)
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -61,6 +64,7 @@ var (
 	deciders    = []caller.Role{caller.Officer, caller.Supervisor, caller.Admin}
 	// feedbackReaders see the feedback-call queue.
 	feedbackReaders = []caller.Role{caller.Agent, caller.Supervisor, caller.Admin}
+	statsReaders    = []caller.Role{caller.Officer, caller.Supervisor, caller.Admin}
 )
 
 // stale is an expected_version the complaint never has.
@@ -121,6 +125,13 @@ func accessCases(docket string) map[string]accessCase {
 		// The complaint is not RESOLVED: no feedback call can be recorded.
 		"/helpline.v1.SatisfactionService/RecordFeedback": {roles: agents, scoped: true, ok: codes.FailedPrecondition,
 			req: fixed(&helplinev1.RecordFeedbackRequest{Docket: docket, Outcome: helplinev1.FeedbackOutcome_FEEDBACK_OUTCOME_NOT_REACHABLE})},
+
+		"/helpline.v1.StatsService/GetResolutionStats": {roles: statsReaders, ok: codes.OK,
+			req: fixed(&helplinev1.GetResolutionStatsRequest{GroupBy: helplinev1.StatsGrouping_STATS_GROUPING_DEPARTMENT})},
+		"/helpline.v1.StatsService/GetPendencyAging": {roles: statsReaders, ok: codes.OK,
+			req: fixed(&helplinev1.GetPendencyAgingRequest{GroupBy: helplinev1.StatsGrouping_STATS_GROUPING_DISTRICT})},
+		"/helpline.v1.StatsService/GetDepartmentGrades": {roles: statsReaders, ok: codes.OK, req: fixed(&helplinev1.GetDepartmentGradesRequest{})},
+		"/helpline.v1.StatsService/ExportComplaints":    {roles: statsReaders, ok: codes.OK, req: fixed(&helplinev1.ExportComplaintsRequest{})},
 
 		"/helpline.v1.ResolutionService/ListAssignedComplaints": {roles: officers, req: fixed(&helplinev1.ListAssignedComplaintsRequest{}), ok: codes.OK},
 		// The commands carry a stale expected_version: whoever gets past the
@@ -199,7 +210,7 @@ func TestEveryRPCWithEveryRole(t *testing.T) {
 				want = codes.PermissionDenied
 			}
 			req := tc.req(id.user)
-			err := env.Conn.Invoke(ctxs[id.user], m, req, responseFor(m, req))
+			err := call(ctxs[id.user], env.Conn, m, req)
 			if got := status.Code(err); got != want {
 				t.Errorf("%s as %q: %v, want %s", m[strings.LastIndex(m, "/")+1:], id.user, err, want)
 			}
@@ -291,5 +302,30 @@ func TestOfficersSeeOnlyTheirDepartmentAndJurisdiction(t *testing.T) {
 	_, err = env.Intake.GetComplaint(context.Background(), &helplinev1.GetComplaintRequest{Docket: c.GetDocket()})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Errorf("no token: %v, want Unauthenticated", err)
+	}
+}
+
+// call invokes a unary or server-streaming method and returns its error.
+func call(ctx context.Context, conn *grpc.ClientConn, method string, req proto.Message) error {
+	if !strings.HasSuffix(method, "/ExportComplaints") {
+		return conn.Invoke(ctx, method, req, responseFor(method, req))
+	}
+	st, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, method)
+	if err != nil {
+		return err
+	}
+	if err := st.SendMsg(req); err != nil {
+		return err
+	}
+	if err := st.CloseSend(); err != nil {
+		return err
+	}
+	for {
+		if err := st.RecvMsg(&helplinev1.ExportComplaintsResponse{}); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/helpline/helpline/services/resolution"
 	"github.com/helpline/helpline/services/routing"
 	"github.com/helpline/helpline/services/satisfaction"
+	"github.com/helpline/helpline/services/stats"
 )
 
 // Services that a process can run.
@@ -52,10 +53,11 @@ const (
 	ServiceResolution   = "resolution"
 	ServiceSatisfaction = "satisfaction"
 	ServiceNotification = "notification"
+	ServiceStats        = "stats"
 )
 
 // AllServices is the default: every service in one process.
-var AllServices = []string{ServiceIdentity, ServiceIntake, ServiceRouting, ServiceResolution, ServiceSatisfaction, ServiceNotification}
+var AllServices = []string{ServiceIdentity, ServiceIntake, ServiceRouting, ServiceResolution, ServiceSatisfaction, ServiceNotification, ServiceStats}
 
 // Config is what a server process needs.
 type Config struct {
@@ -93,6 +95,8 @@ type Config struct {
 	Sender notification.Sender
 	// NotifyRetryBase is the first notification retry's delay; zero means two seconds.
 	NotifyRetryBase time.Duration
+	// Grades is the department grading formula; zero means stats.DefaultGrades.
+	Grades stats.GradeConfig
 }
 
 // Server is a running process.
@@ -222,6 +226,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		}
 		consumers = append(consumers, n.ConsumerConfig())
 		s.goRun(func() { n.RunDispatcher(bg, time.Second) })
+	}
+	if slices.Contains(cfg.Services, ServiceStats) {
+		st := stats.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "stats"), cfg.Grades)
+		helplinev1.RegisterStatsServiceServer(s.grpc, st)
+		consumers = append(consumers, st.ConsumerConfig())
+		if cfg.JobInterval > 0 {
+			s.goRun(func() { st.RunFreezer(bg, cfg.JobInterval) })
+		}
 	}
 	if slices.Contains(cfg.Services, ServiceIntake) {
 		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "intake"), wake))

@@ -129,7 +129,7 @@ func clone(t testing.TB, seeded bool) *pgxpool.Pool {
 	if err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	pool, err := db.Open(ctx, withDB(admin, name), 20)
+	pool, err := db.Open(ctx, withDB(admin, name), 5)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,15 @@ func (s *Service) AcknowledgeComplaint(ctx context.Context, req *helplinev1.Ackn
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Acknowledge, note: note})
+	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Acknowledge, note: note,
+		prepare: func(_ context.Context, _ pgx.Tx, _ *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
+			return func(r *complaint.Record) error {
+				if r.AckDueAt == nil || !now.After(*r.AckDueAt) {
+					r.AcksOnTime++
+				}
+				return nil
+			}, nil
+		}})
 	return &helplinev1.AcknowledgeComplaintResponse{Complaint: c}, err
 }
 
@@ -182,6 +190,8 @@ func (s *Service) ResolveComplaint(ctx context.Context, req *helplinev1.ResolveC
 		prepare: func(_ context.Context, _ pgx.Tx, _ *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			return func(r *complaint.Record) error {
 				r.ResolvedAt, r.ActionTakenReport = &now, atr
+				onTime := r.SLADueAt == nil || !now.After(*r.SLADueAt)
+				r.ResolvedOnTime = &onTime
 				r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
 				return nil
 			}, nil
@@ -258,7 +268,11 @@ func (s *Service) TransferComplaint(ctx context.Context, req *helplinev1.Transfe
 			if err != nil {
 				return nil, err
 			}
-			assign := complaint.AssignTo(post, due)
+			ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
+			if err != nil {
+				return nil, err
+			}
+			assign := complaint.AssignTo(post, due, ackDue)
 			return func(r *complaint.Record) error {
 				clearProposal(r)
 				r.CategoryID, r.CategoryCode, r.OnHoldSince = categoryID, category, nil
@@ -301,9 +315,12 @@ func (s *Service) ProposeSpecialClosure(ctx context.Context, req *helplinev1.Pro
 				if dup == rec.Docket {
 					return nil, apperr.Invalid("duplicate_of", "a complaint cannot duplicate itself")
 				}
-				if _, err := complaint.GetByDocket(ctx, tx, dup); errors.Is(err, apperr.ErrNotFound) {
+				// A docket the caller may not see answers as if it did not exist.
+				other, err := complaint.GetByDocket(ctx, tx, dup)
+				if errors.Is(err, apperr.ErrNotFound) || (err == nil && !complaint.Visible(ctx, other)) {
 					return nil, apperr.Invalid("duplicate_of", fmt.Sprintf("no complaint %s", dup))
-				} else if err != nil {
+				}
+				if err != nil {
 					return nil, err
 				}
 			}

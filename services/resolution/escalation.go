@@ -127,6 +127,14 @@ func (s *Service) escalate(ctx context.Context, tx pgx.Tx, id int64, now time.Ti
 		return false, err
 	}
 	note := fmt.Sprintf("SLA passed at L%d (%s, deadline %s)", r.Level, r.PostCode, passed.In(clock.IST).Format("2006-01-02 15:04 MST"))
-	err = complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Escalate, Note: note, Mutate: complaint.AssignTo(post, due)}, now)
+	ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
+	if err != nil {
+		return false, err
+	}
+	assign := complaint.AssignTo(post, due, ackDue)
+	err = complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Escalate, Note: note, Mutate: func(r *complaint.Record) error {
+		r.EscalationCount++
+		return assign(r)
+	}}, now)
 	return err == nil, err
 }

@@ -64,5 +64,9 @@ func (s *Service) route(ctx context.Context, tx pgx.Tx, ev *helplinev1.Complaint
 	if err != nil {
 		return err
 	}
-	return complaint.Apply(ctx, tx, rec, complaint.Change{Action: complaint.Route, Mutate: complaint.AssignTo(post, due)}, now)
+	ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
+	if err != nil {
+		return err
+	}
+	return complaint.Apply(ctx, tx, rec, complaint.Change{Action: complaint.Route, Mutate: complaint.AssignTo(post, due, ackDue)}, now)
 }

@@ -140,7 +140,11 @@ func (s *Service) AssignComplaint(ctx context.Context, req *helplinev1.AssignCom
 		if err != nil {
 			return err
 		}
-		assign := complaint.AssignTo(post, due)
+		ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
+		if err != nil {
+			return err
+		}
+		assign := complaint.AssignTo(post, due, ackDue)
 		return complaint.Apply(ctx, tx, rec, complaint.Change{
 			Action: complaint.Assign, Note: note, ExpectedVersion: req.GetExpectedVersion(),
 			Mutate: func(r *complaint.Record) error {

@@ -218,6 +218,7 @@ func (s *Service) outcome(ctx context.Context, tx pgx.Tx, rec *complaint.Record,
 	case complaint.FeedbackSatisfied:
 		return func(r *complaint.Record) error {
 			r.ClosedAt, r.Closure = &now, "SATISFIED"
+			r.FeedbackReached++
 			return nil
 		}, nil
 	case complaint.FeedbackUnreachable:
@@ -248,10 +249,15 @@ func (s *Service) outcome(ctx context.Context, tx pgx.Tx, rec *complaint.Record,
 	if err != nil {
 		return nil, err
 	}
-	assign := complaint.AssignTo(post, due)
+	ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
+	if err != nil {
+		return nil, err
+	}
+	assign := complaint.AssignTo(post, due, ackDue)
 	return func(r *complaint.Record) error {
 		r.ReopenCount++
-		r.ResolvedAt = nil
+		r.FeedbackReached++
+		r.ResolvedAt, r.ResolvedOnTime = nil, nil
 		r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
 		return assign(r)
 	}, nil

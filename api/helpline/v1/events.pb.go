@@ -91,8 +91,20 @@ type ComplaintSnapshot struct {
 	Closure               Closure                `protobuf:"varint,11,opt,name=closure,proto3,enum=helpline.v1.Closure" json:"closure,omitempty"`
 	ReopenCount           int32                  `protobuf:"varint,12,opt,name=reopen_count,json=reopenCount,proto3" json:"reopen_count,omitempty"`
 	SpecialClosurePending bool                   `protobuf:"varint,13,opt,name=special_closure_pending,json=specialClosurePending,proto3" json:"special_closure_pending,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Username of the post holder.
+	Officer         string                 `protobuf:"bytes,14,opt,name=officer,proto3" json:"officer,omitempty"`
+	ResolvedAt      *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	EscalationCount int32                  `protobuf:"varint,16,opt,name=escalation_count,json=escalationCount,proto3" json:"escalation_count,omitempty"`
+	// Feedback calls that reached the citizen.
+	FeedbackReached int32 `protobuf:"varint,17,opt,name=feedback_reached,json=feedbackReached,proto3" json:"feedback_reached,omitempty"`
+	// Whether the latest resolution came by the deadline in force then.
+	ResolvedOnTime bool `protobuf:"varint,18,opt,name=resolved_on_time,json=resolvedOnTime,proto3" json:"resolved_on_time,omitempty"`
+	// Assignments to a post, and how many were acknowledged within one working day.
+	Assignments   int32                  `protobuf:"varint,19,opt,name=assignments,proto3" json:"assignments,omitempty"`
+	AcksOnTime    int32                  `protobuf:"varint,20,opt,name=acks_on_time,json=acksOnTime,proto3" json:"acks_on_time,omitempty"`
+	ClosedAt      *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ComplaintSnapshot) Reset() {
@@ -214,6 +226,62 @@ func (x *ComplaintSnapshot) GetSpecialClosurePending() bool {
 		return x.SpecialClosurePending
 	}
 	return false
+}
+
+func (x *ComplaintSnapshot) GetOfficer() string {
+	if x != nil {
+		return x.Officer
+	}
+	return ""
+}
+
+func (x *ComplaintSnapshot) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+func (x *ComplaintSnapshot) GetEscalationCount() int32 {
+	if x != nil {
+		return x.EscalationCount
+	}
+	return 0
+}
+
+func (x *ComplaintSnapshot) GetFeedbackReached() int32 {
+	if x != nil {
+		return x.FeedbackReached
+	}
+	return 0
+}
+
+func (x *ComplaintSnapshot) GetResolvedOnTime() bool {
+	if x != nil {
+		return x.ResolvedOnTime
+	}
+	return false
+}
+
+func (x *ComplaintSnapshot) GetAssignments() int32 {
+	if x != nil {
+		return x.Assignments
+	}
+	return 0
+}
+
+func (x *ComplaintSnapshot) GetAcksOnTime() int32 {
+	if x != nil {
+		return x.AcksOnTime
+	}
+	return 0
+}
+
+func (x *ComplaintSnapshot) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
 }
 
 // ComplaintEvent is published on helpline.complaint.<type> for every change.
@@ -352,7 +420,7 @@ const file_helpline_v1_events_proto_rawDesc = "" +
 	"\x18helpline/v1/events.proto\x12\vhelpline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"J\n" +
 	"\x05Actor\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12%\n" +
-	"\x04role\x18\x02 \x01(\x0e2\x11.helpline.v1.RoleR\x04role\"\xb2\x04\n" +
+	"\x04role\x18\x02 \x01(\x0e2\x11.helpline.v1.RoleR\x04role\"\x86\a\n" +
 	"\x11ComplaintSnapshot\x124\n" +
 	"\x06status\x18\x01 \x01(\x0e2\x1c.helpline.v1.ComplaintStatusR\x06status\x12'\n" +
 	"\x0fdepartment_code\x18\x02 \x01(\tR\x0edepartmentCode\x12#\n" +
@@ -369,7 +437,17 @@ const file_helpline_v1_events_proto_rawDesc = "" +
 	" \x01(\tR\bhelpline\x12.\n" +
 	"\aclosure\x18\v \x01(\x0e2\x14.helpline.v1.ClosureR\aclosure\x12!\n" +
 	"\freopen_count\x18\f \x01(\x05R\vreopenCount\x126\n" +
-	"\x17special_closure_pending\x18\r \x01(\bR\x15specialClosurePending\"\x86\x03\n" +
+	"\x17special_closure_pending\x18\r \x01(\bR\x15specialClosurePending\x12\x18\n" +
+	"\aofficer\x18\x0e \x01(\tR\aofficer\x12;\n" +
+	"\vresolved_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\x12)\n" +
+	"\x10escalation_count\x18\x10 \x01(\x05R\x0fescalationCount\x12)\n" +
+	"\x10feedback_reached\x18\x11 \x01(\x05R\x0ffeedbackReached\x12(\n" +
+	"\x10resolved_on_time\x18\x12 \x01(\bR\x0eresolvedOnTime\x12 \n" +
+	"\vassignments\x18\x13 \x01(\x05R\vassignments\x12 \n" +
+	"\facks_on_time\x18\x14 \x01(\x05R\n" +
+	"acksOnTime\x127\n" +
+	"\tclosed_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\"\x86\x03\n" +
 	"\x0eComplaintEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12!\n" +
@@ -415,15 +493,17 @@ var file_helpline_v1_events_proto_depIdxs = []int32{
 	5,  // 3: helpline.v1.ComplaintSnapshot.created_at:type_name -> google.protobuf.Timestamp
 	6,  // 4: helpline.v1.ComplaintSnapshot.channel:type_name -> helpline.v1.Channel
 	7,  // 5: helpline.v1.ComplaintSnapshot.closure:type_name -> helpline.v1.Closure
-	0,  // 6: helpline.v1.ComplaintEvent.actor:type_name -> helpline.v1.Actor
-	5,  // 7: helpline.v1.ComplaintEvent.at:type_name -> google.protobuf.Timestamp
-	1,  // 8: helpline.v1.ComplaintEvent.snapshot:type_name -> helpline.v1.ComplaintSnapshot
-	4,  // 9: helpline.v1.ComplaintEvent.from_status:type_name -> helpline.v1.ComplaintStatus
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	5,  // 6: helpline.v1.ComplaintSnapshot.resolved_at:type_name -> google.protobuf.Timestamp
+	5,  // 7: helpline.v1.ComplaintSnapshot.closed_at:type_name -> google.protobuf.Timestamp
+	0,  // 8: helpline.v1.ComplaintEvent.actor:type_name -> helpline.v1.Actor
+	5,  // 9: helpline.v1.ComplaintEvent.at:type_name -> google.protobuf.Timestamp
+	1,  // 10: helpline.v1.ComplaintEvent.snapshot:type_name -> helpline.v1.ComplaintSnapshot
+	4,  // 11: helpline.v1.ComplaintEvent.from_status:type_name -> helpline.v1.ComplaintStatus
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_events_proto_init() }

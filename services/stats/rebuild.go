@@ -1,0 +1,151 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/helpline/helpline/internal/calendar"
+	"github.com/helpline/helpline/internal/db"
+)
+
+// historyRow is one audit entry as the rebuild reads it.
+type historyRow struct {
+	complaintID                          int64
+	createdAt                            time.Time
+	channel, line                        string
+	version                              int64
+	action, toStatus                     string
+	at                                   time.Time
+	department, category, district, post string
+	slaDueAt                             *time.Time
+}
+
+// Rebuild recomputes every fact and rollup from the history table, in one
+// transaction that locks the stats tables, and returns how many complaints
+// it counted. The live consumer waits meanwhile and then carries on from
+// the rebuilt facts.
+func (s *Service) Rebuild(ctx context.Context) (int, error) {
+	n := 0
+	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `TRUNCATE stats_facts, stats_base, stats_category, stats_channel, stats_line, stats_officer`); err != nil {
+			return fmt.Errorf("truncate: %w", err)
+		}
+		cal, err := s.calendar.Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		holders := map[string]string{}
+		rows, err := tx.Query(ctx, `SELECT p.code, coalesce(u.username, '') FROM posts p LEFT JOIN users u ON u.id = p.holder_user_id`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var code, user string
+			if err := rows.Scan(&code, &user); err != nil {
+				return err
+			}
+			holders[code] = user
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `
+			SELECT c.id, c.created_at, c.channel, c.helpline, h.version, h.action, h.to_status, h.at,
+			       coalesce(h.department_code, ''), h.category_code, h.district_code, coalesce(h.post_code, ''), h.sla_due_at
+			FROM complaints c JOIN complaint_history h ON h.complaint_id = c.id
+			ORDER BY c.id, h.version`)
+		if err != nil {
+			return fmt.Errorf("read history: %w", err)
+		}
+		var facts []Fact
+		var current []historyRow
+		for rows.Next() {
+			var h historyRow
+			if err := rows.Scan(&h.complaintID, &h.createdAt, &h.channel, &h.line, &h.version, &h.action, &h.toStatus, &h.at,
+				&h.department, &h.category, &h.district, &h.post, &h.slaDueAt); err != nil {
+				return fmt.Errorf("read history: %w", err)
+			}
+			if len(current) > 0 && current[0].complaintID != h.complaintID {
+				facts = append(facts, factFromHistory(current, holders, cal))
+				current = current[:0]
+			}
+			current = append(current, h)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read history: %w", err)
+		}
+		if len(current) > 0 {
+			facts = append(facts, factFromHistory(current, holders, cal))
+		}
+		n = len(facts)
+		for start := 0; start < len(facts); start += 5000 {
+			chunk := facts[start:min(start+5000, len(facts))]
+			d := deltas{}
+			m := make(map[int64]Fact, len(chunk))
+			for _, f := range chunk {
+				d.add(f, +1)
+				m[f.ComplaintID] = f
+			}
+			if err := saveFacts(ctx, tx, m); err != nil {
+				return err
+			}
+			if err := writeDeltas(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// assigning actions put a complaint at a post, to be acknowledged in a working day.
+var assigning = map[string]bool{"route": true, "assign": true, "transfer": true, "escalate": true, "feedback_not_satisfied": true}
+
+// factFromHistory computes the fact of one complaint from its audit trail,
+// the way the live consumer derives it from the latest event.
+func factFromHistory(hist []historyRow, holders map[string]string, cal calendar.Fixed) Fact {
+	last := hist[len(hist)-1]
+	f := Fact{
+		ComplaintID: last.complaintID, Version: last.version, Day: calendar.Day(last.createdAt),
+		Department: last.department, District: last.district, Category: last.category, Officer: holders[last.post],
+		Channel: last.channel, Line: last.line, Status: last.toStatus, Bucket: -1,
+	}
+	if f.Status == "CLOSED" {
+		f.Closure = map[string]string{"feedback_satisfied": "SATISFIED", "feedback_expired": "NO_RESPONSE", "approve_special_closure": "SPECIAL"}[last.action]
+	}
+	var lastResolve *historyRow
+	var ackDue *time.Time
+	for i := range hist {
+		h := &hist[i]
+		switch {
+		case h.action == "escalate":
+			f.Escalated++
+		case h.action == "feedback_not_satisfied":
+			f.Reopened++
+			f.Reached++
+			lastResolve = nil
+		case h.action == "feedback_satisfied":
+			f.Reached++
+		case h.action == "resolve":
+			lastResolve = h
+		case h.action == "acknowledge":
+			if ackDue == nil || !h.at.After(*ackDue) {
+				f.AcksOnTime++
+			}
+		}
+		if assigning[h.action] {
+			f.Assignments++
+			due := cal.DueAt(h.at, 1)
+			ackDue = &due
+		}
+	}
+	f.Resolved = f.Status == "RESOLVED" || (f.Status == "CLOSED" && (f.Closure == "SATISFIED" || f.Closure == "NO_RESPONSE"))
+	if f.Resolved && lastResolve != nil {
+		f.SLAMet = lastResolve.slaDueAt == nil || !lastResolve.at.After(*lastResolve.slaDueAt)
+		f.Bucket = bucket(lastResolve.at.Sub(lastResolve.createdAt))
+	}
+	return f
+}
