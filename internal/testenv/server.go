@@ -69,7 +69,11 @@ var Start = time.Date(2026, 11, 2, 10, 0, 0, 0, clock.IST)
 
 // StartServer runs every service in-process on a seeded database with an
 // embedded NATS server and a fake clock.
-func StartServer(t testing.TB) *Env {
+func StartServer(t testing.TB) *Env { return StartServerWith(t, nil) }
+
+// StartServerWith is StartServer with the server's configuration adjusted
+// by opt (for example another notification sender, or fewer services).
+func StartServerWith(t testing.TB, opt func(*server.Config)) *Env {
 	t.Helper()
 	pool := SeededDB(t)
 	dir, err := os.MkdirTemp("", "helpline-nats-")
@@ -78,10 +82,10 @@ func StartServer(t testing.TB) *Env {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	fake := clock.NewFake(Start)
-	srv, err := server.Start(context.Background(), server.Config{
+	cfg := server.Config{
 		GRPCAddr:    "127.0.0.1:0",
 		DatabaseURL: URL(t, pool),
-		DBMaxConns:  10,
+		DBMaxConns:  8,
 		NATSListen:  "127.0.0.1:0",
 		DataDir:     dir,
 		Relay:       true,
@@ -95,7 +99,11 @@ func StartServer(t testing.TB) *Env {
 		// Sessions outlive the fake clock's jumps; every test client is 127.0.0.1.
 		Identity: identity.Config{SessionTTL: 365 * 24 * time.Hour, MaxFailures: 10, Window: time.Minute,
 			Cooloff: 5 * time.Minute, MaxAddressFailures: 10000},
-	}, Logger(t))
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	srv, err := server.Start(context.Background(), cfg, Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
