@@ -133,3 +133,13 @@ func (c *config) finish() error {
 	}
 	return nil
 }
+
+// calendarFromEnv is the SLA calendar of HELPLINE_WEEKLY_OFF, for commands
+// without the serve flags.
+func calendarFromEnv() calendar.Calendar {
+	c := config{weeklyOff: env("HELPLINE_WEEKLY_OFF", "sunday"), dbMaxConns: 1}
+	if err := c.finish(); err != nil {
+		return calendar.Default
+	}
+	return c.Calendar
+}

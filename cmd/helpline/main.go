@@ -4,6 +4,7 @@
 //	helpline migrate   apply database migrations
 //	helpline seed      load demo master data and demo users
 //	helpline user      create, disable, reset-password, issue-token
+//	helpline stats     resolution, aging, grades, export, rebuild
 package main
 
 import (
@@ -45,6 +46,7 @@ commands:
   migrate   apply database migrations
   seed      load demo master data and demo users
   user      create | disable | reset-password | issue-token
+  stats     resolution | aging | grades | export | rebuild
 
 Run "helpline <command> -h" for its flags.`
 
@@ -53,10 +55,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, usage)
 		return errors.New("no command given")
 	}
-	if args[0] == "user" {
+	if args[0] == "user" || args[0] == "stats" {
 		log, err := newLogger(env("HELPLINE_LOG_LEVEL", "warn"), "text")
 		if err != nil {
 			return err
+		}
+		if args[0] == "stats" {
+			return statsCommand(ctx, args[1:], stdout, log)
 		}
 		return userCommand(ctx, args[1:], os.Stdin, stdout, log)
 	}

@@ -103,8 +103,12 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 }
 
 // describe turns a service error into the message an operator should read.
+// Operators see the details of unexpected errors.
 func describe(err error) error {
-	st, _ := apperr.ToStatus(err)
+	st, unexpected := apperr.ToStatus(err)
+	if unexpected {
+		return err
+	}
 	return fmt.Errorf("%s: %s", st.Code(), st.Message())
 }
 

@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,20 +84,15 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 		n = len(facts)
 		for start := 0; start < len(facts); start += 5000 {
 			chunk := facts[start:min(start+5000, len(facts))]
-			d := deltas{}
 			m := make(map[int64]Fact, len(chunk))
 			for _, f := range chunk {
-				d.add(f, +1)
 				m[f.ComplaintID] = f
 			}
 			if err := saveFacts(ctx, tx, m); err != nil {
 				return err
 			}
-			if err := writeDeltas(ctx, tx, d); err != nil {
-				return err
-			}
 		}
-		return nil
+		return RollupFromFacts(ctx, tx)
 	})
 	return n, err
 }
@@ -148,4 +144,33 @@ func factFromHistory(hist []historyRow, holders map[string]string, cal calendar.
 		f.Bucket = bucket(lastResolve.at.Sub(lastResolve.createdAt))
 	}
 	return f
+}
+
+// RollupFromFacts fills the (empty) rollup tables by summing stats_facts,
+// the way the consumer's deltas add up.
+func RollupFromFacts(ctx context.Context, tx pgx.Tx) error {
+	sums := []string{
+		"count(*)", "count(*) FILTER (WHERE resolved)",
+		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'SATISFIED')",
+		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'NO_RESPONSE')",
+		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'SPECIAL')",
+		"count(*) FILTER (WHERE status = 'CLOSED')",
+		"sum(reopened)", "sum(escalated)", "sum(reached)",
+		"count(*) FILTER (WHERE resolved AND sla_met)", "sum(assignments)", "sum(acks_on_time)",
+	}
+	for i := 0; i < 12; i++ {
+		sums = append(sums, fmt.Sprintf("count(*) FILTER (WHERE resolved AND bucket = %d)", i))
+	}
+	for _, t := range tables {
+		keys := "day, department, district"
+		if t.extra != "" {
+			keys += ", " + t.extra
+		}
+		q := fmt.Sprintf(`INSERT INTO %s (%s, %s) SELECT %s, %s FROM stats_facts GROUP BY %s`,
+			t.name, keys, strings.Join(counterColumns, ", "), keys, strings.Join(sums, ", "), keys)
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("rollup %s: %w", t.name, err)
+		}
+	}
+	return nil
 }
