@@ -7,7 +7,7 @@ TEST_PG_PORT ?= 5434
 HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
 export HELPLINE_DATABASE_URL
 
-.PHONY: run test build generate check-generated lint postgres test-postgres stop-postgres clean
+.PHONY: run test build generate check-generated lint postgres test-postgres stop-postgres clean bench-stats
 
 ## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
 run: build postgres
@@ -51,3 +51,7 @@ stop-postgres:
 
 clean:
 	rm -rf bin .data
+
+## bench-stats: load 1 million complaints' statistics and time every StatsService query (prints a table)
+bench-stats: postgres
+	go run ./cmd/helpline-bench stats -complaints 1000000
