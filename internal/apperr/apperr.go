@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -109,10 +110,17 @@ func unavailable(err error) bool {
 	return errors.As(err, &connErr) || pgconn.SafeToRetry(err)
 }
 
-// UnaryInterceptor maps handler errors to gRPC statuses and logs unexpected ones.
+// UnaryInterceptor maps handler errors to gRPC statuses, logs unexpected
+// ones, and turns a panic into INTERNAL (logged with its stack).
 func UnaryInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		resp, err := handler(ctx, req)
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(ctx, "rpc panicked", "method", info.FullMethod, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				resp, err = nil, status.Error(codes.Internal, "internal error")
+			}
+		}()
+		resp, err = handler(ctx, req)
 		if err != nil {
 			return nil, convert(ctx, log, info.FullMethod, err)
 		}
@@ -120,9 +128,16 @@ func UnaryInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
 	}
 }
 
-// StreamInterceptor maps stream handler errors to gRPC statuses.
+// StreamInterceptor maps stream handler errors to gRPC statuses and turns
+// a panic into INTERNAL.
 func StreamInterceptor(log *slog.Logger) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.ErrorContext(ss.Context(), "rpc panicked", "method", info.FullMethod, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "internal error")
+			}
+		}()
 		if err := handler(srv, ss); err != nil {
 			return convert(ss.Context(), log, info.FullMethod, err)
 		}
