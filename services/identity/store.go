@@ -50,10 +50,10 @@ func (s *store) account(ctx context.Context, username string) (*account, error) 
 func (s *store) recordFailure(ctx context.Context, userID int64, now time.Time, limit int, window, cooloff time.Duration) error {
 	_, err := s.pool.Exec(ctx, `
 		UPDATE users SET
-		    failed_logins = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 - $3::interval THEN 1 ELSE failed_logins + 1 END,
-		    failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2 - $3::interval THEN $2 ELSE failed_window_start END,
+		    failed_logins = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - $3::interval THEN 1 ELSE failed_logins + 1 END,
+		    failed_window_start = CASE WHEN failed_window_start IS NULL OR failed_window_start <= $2::timestamptz - $3::interval THEN $2::timestamptz ELSE failed_window_start END,
 		    locked_until = CASE
-		        WHEN failed_window_start IS NOT NULL AND failed_window_start > $2 - $3::interval AND failed_logins + 1 >= $4 THEN $2 + $5::interval
+		        WHEN failed_window_start IS NOT NULL AND failed_window_start > $2::timestamptz - $3::interval AND failed_logins + 1 >= $4 THEN $2::timestamptz + $5::interval
 		        ELSE locked_until END
 		WHERE id = $1`, userID, now, window, limit, cooloff)
 	if err != nil {
