@@ -93,6 +93,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Feedback.MaxDays, "feedback-max-days", envInt("HELPLINE_FEEDBACK_MAX_DAYS", 7), "days after the first failed feedback call that close it as no-response (HELPLINE_FEEDBACK_MAX_DAYS)")
 	fs.StringVar(&c.webhookURL, "notify-webhook-url", env("HELPLINE_NOTIFY_WEBHOOK_URL", ""), "SMS/WhatsApp gateway URL notifications are posted to; empty: the log (HELPLINE_NOTIFY_WEBHOOK_URL)")
 	fs.StringVar(&c.webhookToken, "notify-webhook-token", env("HELPLINE_NOTIFY_WEBHOOK_TOKEN", ""), "bearer token for the gateway (HELPLINE_NOTIFY_WEBHOOK_TOKEN)")
+	fs.BoolVar(&c.NATSSyncAlways, "nats-sync-always", envBool("HELPLINE_NATS_SYNC_ALWAYS", false), "embedded JetStream fsyncs every write before acknowledging it (HELPLINE_NATS_SYNC_ALWAYS)")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait up to a second, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }
 

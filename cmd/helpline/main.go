@@ -5,6 +5,7 @@
 //	helpline seed      load demo master data and demo users
 //	helpline user      create, disable, reset-password, issue-token
 //	helpline stats     resolution, aging, grades, export, rebuild
+//	helpline outbox    replay events from the outbox
 package main
 
 import (
@@ -47,6 +48,7 @@ commands:
   seed      load demo master data and demo users
   user      create | disable | reset-password | issue-token
   stats     resolution | aging | grades | export | rebuild
+  outbox    replay: re-publish events kept in the outbox (applied ones change nothing)
 
 Run "helpline <command> -h" for its flags.`
 
@@ -55,13 +57,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, usage)
 		return errors.New("no command given")
 	}
-	if args[0] == "user" || args[0] == "stats" {
+	if args[0] == "user" || args[0] == "stats" || args[0] == "outbox" {
 		log, err := newLogger(env("HELPLINE_LOG_LEVEL", "warn"), "text")
 		if err != nil {
 			return err
 		}
 		if args[0] == "stats" {
 			return statsCommand(ctx, args[1:], stdout, log)
+		}
+		if args[0] == "outbox" {
+			return outboxCommand(ctx, args[1:], stdout, log)
 		}
 		return userCommand(ctx, args[1:], os.Stdin, stdout, log)
 	}

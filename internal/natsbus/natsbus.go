@@ -26,8 +26,11 @@ const SubjectPrefix = "helpline.complaint."
 func Subject(eventType string) string { return SubjectPrefix + eventType }
 
 // Embedded starts an in-process NATS server with JetStream storing under
-// dir, listening on listen ("host:port"; port 0 picks a free one).
-func Embedded(listen, dir string) (*server.Server, error) {
+// dir, listening on listen ("host:port"; port 0 picks a free one). With
+// syncAlways every write is fsynced before it is acknowledged (survives
+// power loss, costs throughput); otherwise JetStream syncs every two minutes
+// and a process crash loses nothing, since the OS has the writes.
+func Embedded(listen, dir string, syncAlways bool) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats listen address %q: %w", listen, err)
@@ -45,6 +48,7 @@ func Embedded(listen, dir string) (*server.Server, error) {
 		Port:       port,
 		JetStream:  true,
 		StoreDir:   dir,
+		SyncAlways: syncAlways,
 		NoSigs:     true,
 		NoLog:      true,
 	}

@@ -97,6 +97,11 @@ type Config struct {
 	NotifyRetryBase time.Duration
 	// Grades is the department grading formula; zero means stats.DefaultGrades.
 	Grades stats.GradeConfig
+	// NATSSyncAlways makes the embedded JetStream fsync every write.
+	NATSSyncAlways bool
+	// MaxInFlight bounds the RPCs served at once; more wait up to their
+	// deadline (at most a second) and are then refused RESOURCE_EXHAUSTED. Zero means 512.
+	MaxInFlight int
 }
 
 // Server is a running process.
@@ -148,7 +153,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	}
 	s.NATSURL = cfg.NATSURL
 	if s.NATSURL == "" {
-		if s.embedded, err = natsbus.Embedded(cfg.NATSListen, cfg.DataDir); err != nil {
+		if s.embedded, err = natsbus.Embedded(cfg.NATSListen, cfg.DataDir, cfg.NATSSyncAlways); err != nil {
 			return nil, err
 		}
 		s.NATSURL = s.embedded.ClientURL()
@@ -180,10 +185,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	}
 
 	authn := auth.NewAuthenticator(s.pool, cfg.Clock, log)
+	limit := newLimiter(cfg.MaxInFlight)
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(rpccodec.Codec{}),
-		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
 	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)

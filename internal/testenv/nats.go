@@ -45,7 +45,7 @@ func (n *NATS) Start() {
 	n.t.Helper()
 	var err error
 	for i := 0; i < 50; i++ { // the port may linger briefly after a stop
-		if n.Server, err = natsbus.Embedded(n.listen, n.dir); err == nil {
+		if n.Server, err = natsbus.Embedded(n.listen, n.dir, false); err == nil {
 			n.URL = n.Server.ClientURL()
 			return
 		}
