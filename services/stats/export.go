@@ -28,9 +28,10 @@ func (s *Service) ExportComplaints(req *helplinev1.ExportComplaintsRequest, stre
 	}
 	var status complaint.Status
 	if req.GetStatus() != helplinev1.ComplaintStatus_COMPLAINT_STATUS_UNSPECIFIED {
-		if status = complaint.StatusFromProto(req.GetStatus()); status == "" || strings.HasPrefix(string(status), "COMPLAINT_STATUS") {
+		if _, ok := helplinev1.ComplaintStatus_name[int32(req.GetStatus())]; !ok {
 			return apperr.Invalid("status", "unknown status")
 		}
+		status = complaint.StatusFromProto(req.GetStatus())
 	}
 	start := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, clock.IST)
 	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, clock.IST).AddDate(0, 0, 1)
