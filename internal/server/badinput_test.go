@@ -127,7 +127,6 @@ func invoke(ctx context.Context, env *testenv.Env, method string, body []byte) e
 	return env.Conn.Invoke(ctx, method, body, &emptypb.Empty{}, grpc.ForceCodec(rawCodec{}))
 }
 
-
 // TestBadInputToEveryRPC sends every RPC malformed values in every text
 // field, unknown enum numbers and out-of-range page sizes: each is answered
 // with a documented code (never INTERNAL), and nothing is stored.
