@@ -1,12 +1,14 @@
 package complaint
 
 import (
+	"errors"
 	"time"
 
 	"context"
 
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/docket"
 )
 
 // Visible reports whether the caller in ctx may see r.
@@ -37,4 +39,18 @@ func ScopeSQL(ctx context.Context, arg func(any) string) string {
 // ViewFor is how the caller in ctx sees complaints at now.
 func ViewFor(ctx context.Context, now time.Time) View {
 	return View{MaskPhone: caller.From(ctx).MasksPhones(), Now: now}
+}
+
+// ParseDocket validates a docket given in field and returns its canonical
+// form; spaces, dashes and Devanagari digits are accepted, and a misheard
+// digit is caught by the check digit.
+func ParseDocket(field, s string) (string, error) {
+	d, err := docket.Normalize(s)
+	if errors.Is(err, docket.ErrCheckDigit) {
+		return "", apperr.Invalid(field, "check digit does not match: a digit was misheard")
+	}
+	if err != nil {
+		return "", apperr.Invalid(field, "must look like 26-0000001-5")
+	}
+	return d, nil
 }

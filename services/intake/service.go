@@ -201,19 +201,12 @@ func (s *Service) view(ctx context.Context) complaint.View {
 	return complaint.ViewFor(ctx, s.clock.Now())
 }
 
-// parseDocket validates a docket field and returns its canonical form.
+// parseDocket validates an optional or required docket field.
 func parseDocket(field, s string, required bool) (string, error) {
 	if s == "" && !required {
 		return "", nil
 	}
-	d, err := docket.Normalize(s)
-	if errors.Is(err, docket.ErrCheckDigit) {
-		return "", apperr.Invalid(field, "check digit does not match: a digit was misheard")
-	}
-	if err != nil {
-		return "", apperr.Invalid(field, "must look like 26-0000001-5")
-	}
-	return d, nil
+	return complaint.ParseDocket(field, s)
 }
 
 // GetComplaint reads a complaint with its history.

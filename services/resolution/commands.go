@@ -15,7 +15,6 @@ import (
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
-	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/input"
 )
 
@@ -32,18 +31,6 @@ type command struct {
 	prepare func(ctx context.Context, tx pgx.Tx, r *complaint.Record, now time.Time) (func(*complaint.Record) error, error)
 }
 
-// parseDocket validates a docket field and returns its canonical form.
-func parseDocket(field, s string) (string, error) {
-	d, err := docket.Normalize(s)
-	if errors.Is(err, docket.ErrCheckDigit) {
-		return "", apperr.Invalid(field, "check digit does not match: a digit was misheard")
-	}
-	if err != nil {
-		return "", apperr.Invalid(field, "must look like 26-0000001-5")
-	}
-	return d, nil
-}
-
 func expectedVersion(v int64) error {
 	if v < 0 {
 		return apperr.Invalid("expected_version", "must not be negative")
@@ -54,7 +41,7 @@ func expectedVersion(v int64) error {
 // run executes a command: lock, scope, authorize, prepare, transition, all
 // in one transaction; the reply comes after the commit.
 func (s *Service) run(ctx context.Context, cmd command) (*helplinev1.Complaint, error) {
-	d, err := parseDocket("docket", cmd.docket)
+	d, err := complaint.ParseDocket("docket", cmd.docket)
 	if err != nil {
 		return nil, err
 	}
@@ -302,7 +289,7 @@ func (s *Service) ProposeSpecialClosure(ctx context.Context, req *helplinev1.Pro
 	}
 	var dup string
 	if reason == "duplicate" {
-		if dup, err = parseDocket("duplicate_of", req.GetDuplicateOf()); err != nil {
+		if dup, err = complaint.ParseDocket("duplicate_of", req.GetDuplicateOf()); err != nil {
 			return nil, err
 		}
 	} else if req.GetDuplicateOf() != "" {
@@ -364,11 +351,11 @@ func (s *Service) DecideSpecialClosure(ctx context.Context, req *helplinev1.Deci
 // LinkComplaints links two complaints about the same issue, in both
 // directions, with a history entry on each.
 func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkComplaintsRequest) (*helplinev1.LinkComplaintsResponse, error) {
-	a, err := parseDocket("docket", req.GetDocket())
+	a, err := complaint.ParseDocket("docket", req.GetDocket())
 	if err != nil {
 		return nil, err
 	}
-	b, err := parseDocket("linked_docket", req.GetLinkedDocket())
+	b, err := complaint.ParseDocket("linked_docket", req.GetLinkedDocket())
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
-	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/page"
 )
@@ -94,9 +93,9 @@ func (s *Service) ListUnrouted(ctx context.Context, req *helplinev1.ListUnrouted
 // AssignComplaint assigns an unrouted complaint to an L1 post of its
 // district, optionally changing its category, with a fresh L1 deadline.
 func (s *Service) AssignComplaint(ctx context.Context, req *helplinev1.AssignComplaintRequest) (*helplinev1.AssignComplaintResponse, error) {
-	d, err := docket.Normalize(req.GetDocket())
+	d, err := complaint.ParseDocket("docket", req.GetDocket())
 	if err != nil {
-		return nil, apperr.Invalid("docket", "must be a valid docket like 26-0000001-5")
+		return nil, err
 	}
 	postCode, err := input.Code("post", req.GetPost(), false)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
-	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/page"
 )
@@ -118,9 +117,9 @@ func (s *Service) ListPendingFeedback(ctx context.Context, req *helplinev1.ListP
 
 // RecordFeedback records a feedback call and applies its outcome.
 func (s *Service) RecordFeedback(ctx context.Context, req *helplinev1.RecordFeedbackRequest) (*helplinev1.RecordFeedbackResponse, error) {
-	d, err := docket.Normalize(req.GetDocket())
+	d, err := complaint.ParseDocket("docket", req.GetDocket())
 	if err != nil {
-		return nil, apperr.Invalid("docket", "must be a valid docket like 26-0000001-5")
+		return nil, err
 	}
 	comment, err := input.LongText("comment", req.GetComment(), 4000, false)
 	if err != nil {
