@@ -148,12 +148,29 @@ func GetByDocket(ctx context.Context, q Querier, docket string) (*Record, error)
 // LockByDocket reads a complaint by docket and locks its row until tx ends,
 // which serializes every command on one complaint.
 func LockByDocket(ctx context.Context, tx pgx.Tx, docket string) (*Record, error) {
-	return get(ctx, tx, `WHERE c.docket = $1 FOR UPDATE OF c`, docket)
+	return lock(ctx, tx, `SELECT id FROM complaints WHERE docket = $1 FOR UPDATE`, docket)
 }
 
 // LockByID reads a complaint by id and locks its row until tx ends.
 func LockByID(ctx context.Context, tx pgx.Tx, id int64) (*Record, error) {
-	return get(ctx, tx, `WHERE c.id = $1 FOR UPDATE OF c`, id)
+	return lock(ctx, tx, `SELECT id FROM complaints WHERE id = $1 FOR UPDATE`, id)
+}
+
+// lock takes the row lock first and reads the record in a second statement:
+// a lock that waited for another command sees the complaint as that command
+// left it, joined rows (post, officer, category) included. Reading with
+// FOR UPDATE OF c in one statement would recheck only the complaints row
+// and join the rest as they were before the wait.
+func lock(ctx context.Context, tx pgx.Tx, lockSQL string, arg any) (*Record, error) {
+	var id int64
+	err := tx.QueryRow(ctx, lockSQL, arg).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, apperr.NotFound("complaint %v not found", arg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock complaint: %w", err)
+	}
+	return get(ctx, tx, `WHERE c.id = $1`, id)
 }
 
 func get(ctx context.Context, q Querier, where string, arg any) (*Record, error) {

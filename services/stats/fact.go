@@ -47,7 +47,7 @@ func FactFromEvent(ev *helplinev1.ComplaintEvent) Fact {
 		ComplaintID: ev.GetComplaintId(), Version: ev.GetVersion(),
 		Day:        calendar.Day(s.GetCreatedAt().AsTime()),
 		Department: s.GetDepartmentCode(), District: s.GetDistrictCode(), Category: s.GetCategoryCode(),
-		Officer: s.GetOfficer(), Channel: trim(s.GetChannel().String(), "CHANNEL_"), Line: s.GetHelpline(),
+		Officer: s.GetPost(), Channel: trim(s.GetChannel().String(), "CHANNEL_"), Line: s.GetHelpline(),
 		Status: trim(s.GetStatus().String(), "COMPLAINT_STATUS_"), Closure: trim(s.GetClosure().String(), "CLOSURE_"),
 		Reopened: int(s.GetReopenCount()), Escalated: int(s.GetEscalationCount()), Reached: int(s.GetFeedbackReached()),
 		Assignments: int(s.GetAssignments()), AcksOnTime: int(s.GetAcksOnTime()), Bucket: -1,

@@ -38,22 +38,7 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		holders := map[string]string{}
-		rows, err := tx.Query(ctx, `SELECT p.code, coalesce(u.username, '') FROM posts p LEFT JOIN users u ON u.id = p.holder_user_id`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var code, user string
-			if err := rows.Scan(&code, &user); err != nil {
-				return err
-			}
-			holders[code] = user
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `
+		rows, err := tx.Query(ctx, `
 			SELECT c.id, c.created_at, c.channel, c.helpline, h.version, h.action, h.to_status, h.at,
 			       coalesce(h.department_code, ''), h.category_code, h.district_code, coalesce(h.post_code, ''), h.sla_due_at
 			FROM complaints c JOIN complaint_history h ON h.complaint_id = c.id
@@ -70,7 +55,7 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 				return fmt.Errorf("read history: %w", err)
 			}
 			if len(current) > 0 && current[0].complaintID != h.complaintID {
-				facts = append(facts, factFromHistory(current, holders, cal))
+				facts = append(facts, factFromHistory(current, cal))
 				current = current[:0]
 			}
 			current = append(current, h)
@@ -79,7 +64,7 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 			return fmt.Errorf("read history: %w", err)
 		}
 		if len(current) > 0 {
-			facts = append(facts, factFromHistory(current, holders, cal))
+			facts = append(facts, factFromHistory(current, cal))
 		}
 		n = len(facts)
 		for start := 0; start < len(facts); start += 5000 {
@@ -102,11 +87,11 @@ var assigning = map[string]bool{"route": true, "assign": true, "transfer": true,
 
 // factFromHistory computes the fact of one complaint from its audit trail,
 // the way the live consumer derives it from the latest event.
-func factFromHistory(hist []historyRow, holders map[string]string, cal calendar.Fixed) Fact {
+func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
 	last := hist[len(hist)-1]
 	f := Fact{
 		ComplaintID: last.complaintID, Version: last.version, Day: calendar.Day(last.createdAt),
-		Department: last.department, District: last.district, Category: last.category, Officer: holders[last.post],
+		Department: last.department, District: last.district, Category: last.category, Officer: last.post,
 		Channel: last.channel, Line: last.line, Status: last.toStatus, Bucket: -1,
 	}
 	if f.Status == "CLOSED" {

@@ -62,7 +62,9 @@ func grouping(g helplinev1.StatsGrouping) (tableName, key string, err error) {
 	case helplinev1.StatsGrouping_STATS_GROUPING_CATEGORY:
 		return "stats_category", "category", nil
 	case helplinev1.StatsGrouping_STATS_GROUPING_OFFICER:
-		return "stats_officer", "officer", nil
+		// Rows hold the post; the officer is whoever holds it now.
+		return "stats_officer s LEFT JOIN posts sp ON sp.code = s.officer LEFT JOIN users su ON su.id = sp.holder_user_id",
+			"coalesce(su.username, '')", nil
 	case helplinev1.StatsGrouping_STATS_GROUPING_CHANNEL:
 		return "stats_channel", "channel", nil
 	case helplinev1.StatsGrouping_STATS_GROUPING_LINE:
