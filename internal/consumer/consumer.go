@@ -43,6 +43,11 @@ type Config struct {
 	Batch int
 	// AfterCommit, when set, runs after every committed batch (e.g. to wake the relay).
 	AfterCommit func()
+	// EveryEvent applies every event once whatever its order, for consumers
+	// whose effect is per event (a notification) rather than the latest
+	// state of the complaint; others ignore an event older than the newest
+	// version they applied.
+	EveryEvent bool
 	// BatchHandler, when set instead of Handler, applies every event of a
 	// fetch in one transaction: the events it gets are already deduplicated
 	// and version-checked, ordered by complaint and version, so that
@@ -210,6 +215,9 @@ func (c *Consumer) claim(ctx context.Context, tx pgx.Tx, ev *helplinev1.Complain
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil // applied before
+	}
+	if c.cfg.EveryEvent {
+		return true, nil
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO consumer_versions (consumer, complaint_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
 		c.cfg.Name, ev.GetComplaintId()); err != nil {

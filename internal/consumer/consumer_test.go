@@ -149,3 +149,19 @@ func TestConsumerAppliesStreamOnceThroughJetStream(t *testing.T) {
 		t.Fatalf("%d effects for 50 events delivered twice each", len(got))
 	}
 }
+
+func TestEveryEventConsumerAppliesLateEventsOnce(t *testing.T) {
+	t.Parallel()
+	pool, cfg := setup(t)
+	cfg.EveryEvent = true
+	c := consumer.New(cfg, pool, nil, clock.Real{}, testenv.Logger(t))
+	v1, v2 := ev(1, 1), ev(1, 2)
+	for _, e := range []*helplinev1.ComplaintEvent{v2, v1, v2, v1} {
+		if err := c.Apply(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(effects(t, pool)); got != "[1:v1 1:v2]" {
+		t.Fatalf("effects = %s, want the late v1 applied too, each once", got)
+	}
+}

@@ -48,9 +48,11 @@ func New(pool *pgxpool.Pool, clk clock.Clock, sender Sender, log *slog.Logger) *
 // once per event and recipient.
 func (n *Notifier) ConsumerConfig() consumer.Config {
 	return consumer.Config{
-		Name:    ConsumerName,
-		Events:  []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed"},
-		Handler: n.handle,
+		Name:   ConsumerName,
+		Events: []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed"},
+		// A late event still sends its message: each event is a message.
+		EveryEvent: true,
+		Handler:    n.handle,
 		AfterCommit: func() {
 			select {
 			case n.wake <- struct{}{}:
