@@ -7,7 +7,7 @@ TEST_PG_PORT ?= 5434
 HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
 export HELPLINE_DATABASE_URL
 
-.PHONY: run test build generate check-generated lint postgres test-postgres stop-postgres clean bench-stats
+.PHONY: run test test-faults build generate check-generated lint postgres test-postgres stop-postgres clean bench-stats
 
 ## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
 run: build postgres
@@ -21,6 +21,12 @@ build:
 test: test-postgres
 	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
 		go test -count=1 -timeout 20m ./...
+
+## test-faults: the fault-injection suite: the real binaries as processes, kill -9, NATS and PostgreSQL
+## outages, a NATS cluster losing a node, two replicas; prints a table per scenario (~5 minutes)
+test-faults: test-postgres
+	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
+		go test -tags faults -count=1 -timeout 20m -v ./test/faults/
 
 ## generate: regenerate api/ from proto/ (buf from tools/go.mod; protoc-gen-go* from go.mod)
 generate:
