@@ -43,6 +43,10 @@ type Config struct {
 	Batch int
 	// AfterCommit, when set, runs after every committed batch (e.g. to wake the relay).
 	AfterCommit func()
+	// Batched applies a whole fetch with Handler in one transaction (far
+	// fewer commits); when that transaction fails, the fetch is applied
+	// event by event, so one bad event never holds back its neighbours.
+	Batched bool
 	// EveryEvent applies every event once whatever its order, for consumers
 	// whose effect is per event (a notification) rather than the latest
 	// state of the complaint; others ignore an event older than the newest
@@ -114,7 +118,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			continue
 		}
 		applied := 0
-		if c.cfg.BatchHandler != nil {
+		if c.cfg.BatchHandler != nil || c.cfg.Batched {
 			var msgs []jetstream.Msg
 			for msg := range batch.Messages() {
 				msgs = append(msgs, msg)
@@ -201,7 +205,15 @@ func (c *Consumer) ApplyBatch(ctx context.Context, evs []*helplinev1.ComplaintEv
 		if len(fresh) == 0 {
 			return nil
 		}
-		return c.cfg.BatchHandler(ctx, tx, fresh)
+		if c.cfg.BatchHandler != nil {
+			return c.cfg.BatchHandler(ctx, tx, fresh)
+		}
+		for _, ev := range fresh {
+			if err := c.cfg.Handler(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -254,6 +266,16 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) int {
 		return 0
 	}
 	if err := c.ApplyBatch(ctx, evs); err != nil {
+		if c.cfg.BatchHandler == nil && ctx.Err() == nil {
+			// One event may be at fault: apply them one by one.
+			applied := 0
+			for _, m := range ok {
+				if c.handle(ctx, m) {
+					applied++
+				}
+			}
+			return applied
+		}
 		if ctx.Err() == nil {
 			c.log.Warn("apply batch failed; will retry", "events", len(evs), "err", err)
 		}

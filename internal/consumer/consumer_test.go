@@ -165,3 +165,37 @@ func TestEveryEventConsumerAppliesLateEventsOnce(t *testing.T) {
 		t.Fatalf("effects = %s, want the late v1 applied too, each once", got)
 	}
 }
+
+func TestBatchedConsumerFallsBackToOneByOne(t *testing.T) {
+	t.Parallel()
+	pool, cfg := setup(t)
+	inner := cfg.Handler
+	cfg.Batched = true
+	cfg.Handler = func(ctx context.Context, tx pgx.Tx, e *helplinev1.ComplaintEvent) error {
+		if e.GetComplaintId() == 13 {
+			return fmt.Errorf("complaint 13 is broken: %w", consumer.ErrPermanent)
+		}
+		return inner(ctx, tx, e)
+	}
+	n := testenv.StartNATS(t)
+	_, js := n.Connect(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	c := consumer.New(cfg, pool, js, clock.Real{}, testenv.Logger(t))
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := int64(1); i <= 30; i++ {
+		e := ev(i, 1)
+		data, _ := proto.Marshal(e)
+		m := &nats.Msg{Subject: "helpline.complaint.assigned", Data: data, Header: nats.Header{}}
+		m.Header.Set(jetstream.MsgIDHeader, e.GetId())
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, 20*time.Second, "29 good events applied", func() bool { return len(effects(t, pool)) == 29 })
+	time.Sleep(300 * time.Millisecond)
+	if got := len(effects(t, pool)); got != 29 {
+		t.Fatalf("%d effects, want the 29 good events once each", got)
+	}
+}

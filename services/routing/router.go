@@ -23,6 +23,8 @@ func (s *Service) RouterConfig() consumer.Config {
 		Name:        ConsumerName,
 		Events:      []string{"registered"},
 		Handler:     s.route,
+		Batched:     true,
+		Batch:       200,
 		AfterCommit: s.wake,
 	}
 }
