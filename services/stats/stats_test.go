@@ -4,7 +4,7 @@ package stats_test
 // everywhere"). A server runs every service but stats, so that only these
 // tests write the stats tables.
 //
-//   - TestStatisticsAgreeWithTickets drives some 1,600 complaints through
+//   - TestStatisticsAgreeWithTickets drives some 2,000 complaints through
 //     the real gRPC API over two months of fake time, records what it did,
 //     reads every complaint back and computes every figure itself from
 //     those tickets. It feeds the outbox events, shuffled and partly
@@ -1379,7 +1379,7 @@ func testSeed(t *testing.T) uint64 {
 // it drove, after an out-of-order, duplicated delivery of every event,
 // after a rebuild from history, and after a full redelivery.
 func TestStatisticsAgreeWithTickets(t *testing.T) {
-	const complaints = 1600
+	const complaints = 2000
 	const workers = 6
 	seed := testSeed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
