@@ -141,8 +141,8 @@ func (s *Service) RegisterComplaint(ctx context.Context, req *helplinev1.Registe
 	}
 	now := s.clock.Now()
 	rec := &complaint.Record{
-		DistrictID: p.districtID, DistrictCode: r.district, BlockID: p.blockID, BlockCode: r.block,
-		WardID: p.wardID, WardCode: r.ward, Locality: r.locality, Address: r.address,
+		DistrictID: *p.place.DistrictID, DistrictCode: r.district, BlockID: p.place.BlockID, BlockCode: r.block,
+		WardID: p.place.WardID, WardCode: r.ward, Locality: r.locality, Address: r.address,
 		CategoryID: p.categoryID, CategoryCode: r.category, Description: r.description,
 		Channel: r.channel, Helpline: r.line,
 	}

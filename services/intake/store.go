@@ -21,48 +21,34 @@ type store struct {
 	pool *pgxpool.Pool
 }
 
-// place holds the ids a registration's codes resolve to.
-type place struct {
-	districtID, categoryID int64
-	blockID, wardID        *int64
+// codes holds the ids a registration's codes resolve to.
+type codes struct {
+	place      complaint.Place
+	categoryID int64
 }
 
 // resolveCodes checks that every code exists and hangs together, naming the
 // field that does not.
-func (s *store) resolveCodes(ctx context.Context, district, block, ward, category, line string) (place, error) {
-	var p place
+func (s *store) resolveCodes(ctx context.Context, district, block, ward, category, line string) (codes, error) {
+	var c codes
+	var err error
+	if c.place, err = complaint.ResolvePlace(ctx, s.pool, "location.", district, block, ward); err != nil {
+		return c, err
+	}
+	var categoryID *int64
 	var lineOK bool
-	var districtID, blockParent, wardParent, categoryID *int64
-	var blockID, wardID *int64
-	err := s.pool.QueryRow(ctx, `
-		SELECT (SELECT id FROM locations WHERE code = $1 AND kind = 'DISTRICT'),
-		       (SELECT id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
-		       (SELECT parent_id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
-		       (SELECT id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
-		       (SELECT parent_id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
-		       (SELECT id FROM categories WHERE code = $4),
-		       EXISTS (SELECT 1 FROM helpline_lines WHERE code = $5)`,
-		district, block, ward, category, line).Scan(&districtID, &blockID, &blockParent, &wardID, &wardParent, &categoryID, &lineOK)
-	if err != nil {
-		return p, fmt.Errorf("resolve codes: %w", err)
-	}
+	err = s.pool.QueryRow(ctx, `SELECT (SELECT id FROM categories WHERE code = $1), EXISTS (SELECT 1 FROM helpline_lines WHERE code = $2)`,
+		category, line).Scan(&categoryID, &lineOK)
 	switch {
-	case districtID == nil:
-		return p, apperr.Invalid("location.district_code", fmt.Sprintf("unknown district %q", district))
-	case block != "" && blockID == nil:
-		return p, apperr.Invalid("location.block_code", fmt.Sprintf("unknown block %q", block))
-	case block != "" && *blockParent != *districtID:
-		return p, apperr.Invalid("location.block_code", fmt.Sprintf("block %q is not in district %q", block, district))
-	case ward != "" && wardID == nil:
-		return p, apperr.Invalid("location.ward_code", fmt.Sprintf("unknown ward %q", ward))
-	case ward != "" && (blockID == nil || *wardParent != *blockID):
-		return p, apperr.Invalid("location.ward_code", fmt.Sprintf("ward %q is not in block %q", ward, block))
+	case err != nil:
+		return c, fmt.Errorf("resolve codes: %w", err)
 	case categoryID == nil:
-		return p, apperr.Invalid("category_code", fmt.Sprintf("unknown category %q", category))
+		return c, apperr.Invalid("category_code", fmt.Sprintf("unknown category %q", category))
 	case !lineOK:
-		return p, apperr.Invalid("helpline", fmt.Sprintf("unknown helpline line %q", line))
+		return c, apperr.Invalid("helpline", fmt.Sprintf("unknown helpline line %q", line))
 	}
-	return place{districtID: *districtID, categoryID: *categoryID, blockID: blockID, wardID: wardID}, nil
+	c.categoryID = *categoryID
+	return c, nil
 }
 
 // findByKey returns the complaint registered under an idempotency key and

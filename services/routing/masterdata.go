@@ -12,6 +12,7 @@ import (
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/input"
 )
@@ -256,11 +257,11 @@ func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequ
 	}
 	var districtID *int64
 	if district != "" {
-		n, err := resolveNode(ctx, s.store.pool, "post.", district, "", "")
+		n, err := complaint.ResolvePlace(ctx, s.store.pool, "post.", district, "", "")
 		if err != nil {
 			return nil, err
 		}
-		districtID = n.districtID
+		districtID = n.DistrictID
 	}
 	var holderID *int64
 	if holder != "" {
@@ -356,7 +357,7 @@ func (s *Service) UpsertRoutingRule(ctx context.Context, req *helplinev1.UpsertR
 	if err != nil {
 		return nil, err
 	}
-	n, err := resolveNode(ctx, s.store.pool, "rule.", codes[1], codes[2], codes[3])
+	n, err := complaint.ResolvePlace(ctx, s.store.pool, "rule.", codes[1], codes[2], codes[3])
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +368,7 @@ func (s *Service) UpsertRoutingRule(ctx context.Context, req *helplinev1.UpsertR
 	_, err = s.store.pool.Exec(ctx, `
 		INSERT INTO routing_rules (category_id, location_id, department_id) VALUES ($1, $2, $3)
 		ON CONFLICT (category_id, coalesce(location_id, 0)) DO UPDATE SET department_id = excluded.department_id`,
-		catID, n.most(), deptID)
+		catID, n.Most(), deptID)
 	if err != nil {
 		return nil, fmt.Errorf("upsert routing rule: %w", err)
 	}

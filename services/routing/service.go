@@ -62,11 +62,11 @@ func (s *Service) ListUnrouted(ctx context.Context, req *helplinev1.ListUnrouted
 	}
 	var districtID *int64
 	if district != "" {
-		n, err := resolveNode(ctx, s.store.pool, "", district, "", "")
+		n, err := complaint.ResolvePlace(ctx, s.store.pool, "", district, "", "")
 		if err != nil {
 			return nil, err
 		}
-		districtID = n.districtID
+		districtID = n.DistrictID
 	}
 	var afterAt *time.Time
 	var afterID int64

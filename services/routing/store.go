@@ -79,60 +79,6 @@ func (s *store) listDistricts(ctx context.Context, only string) ([]*helplinev1.D
 	return districts, rows.Err()
 }
 
-// node is a location node a rule or complaint refers to.
-type node struct {
-	districtID, blockID, wardID *int64
-}
-
-// most returns the most specific node id (nil: state-wide).
-func (n node) most() *int64 {
-	switch {
-	case n.wardID != nil:
-		return n.wardID
-	case n.blockID != nil:
-		return n.blockID
-	}
-	return n.districtID
-}
-
-// resolveNode checks a (district, block, ward) triple, naming the field at fault.
-func resolveNode(ctx context.Context, q complaint.Querier, prefix, district, block, ward string) (node, error) {
-	var n node
-	if district == "" {
-		if block != "" {
-			return n, apperr.Invalid(prefix+"district_code", "required when a block is given")
-		}
-		return n, nil
-	}
-	if ward != "" && block == "" {
-		return n, apperr.Invalid(prefix+"block_code", "required when a ward is given")
-	}
-	var blockParent, wardParent *int64
-	err := q.QueryRow(ctx, `
-		SELECT (SELECT id FROM locations WHERE code = $1 AND kind = 'DISTRICT'),
-		       (SELECT id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
-		       (SELECT parent_id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
-		       (SELECT id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
-		       (SELECT parent_id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD')`,
-		district, block, ward).Scan(&n.districtID, &n.blockID, &blockParent, &n.wardID, &wardParent)
-	if err != nil {
-		return n, fmt.Errorf("resolve location: %w", err)
-	}
-	switch {
-	case n.districtID == nil:
-		return n, apperr.Invalid(prefix+"district_code", fmt.Sprintf("unknown district %q", district))
-	case block != "" && n.blockID == nil:
-		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("unknown block %q", block))
-	case block != "" && *blockParent != *n.districtID:
-		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("block %q is not in district %q", block, district))
-	case ward != "" && n.wardID == nil:
-		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("unknown ward %q", ward))
-	case ward != "" && *wardParent != *n.blockID:
-		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("ward %q is not in block %q", ward, block))
-	}
-	return n, nil
-}
-
 // idOf returns the id of a master data row by code, or an INVALID_ARGUMENT naming field.
 func idOf(ctx context.Context, q complaint.Querier, table, field, code string) (int64, error) {
 	var id int64

@@ -1,0 +1,64 @@
+package complaint
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/helpline/helpline/internal/apperr"
+)
+
+// Place is a checked location: a district, and optionally a block in it and a ward in that.
+type Place struct {
+	DistrictID, BlockID, WardID *int64
+}
+
+// Most returns the most specific node id (nil: state-wide).
+func (n Place) Most() *int64 {
+	switch {
+	case n.WardID != nil:
+		return n.WardID
+	case n.BlockID != nil:
+		return n.BlockID
+	}
+	return n.DistrictID
+}
+
+// ResolvePlace checks that a (district, block, ward) of codes exists and
+// hangs together, naming the field at fault (prefix + "district_code"...).
+// An empty district is the whole state.
+func ResolvePlace(ctx context.Context, q Querier, prefix, district, block, ward string) (Place, error) {
+	var n Place
+	if district == "" {
+		if block != "" {
+			return n, apperr.Invalid(prefix+"district_code", "required when a block is given")
+		}
+		return n, nil
+	}
+	if ward != "" && block == "" {
+		return n, apperr.Invalid(prefix+"block_code", "required when a ward is given")
+	}
+	var blockParent, wardParent *int64
+	err := q.QueryRow(ctx, `
+		SELECT (SELECT id FROM locations WHERE code = $1 AND kind = 'DISTRICT'),
+		       (SELECT id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($2, '') AND kind = 'BLOCK'),
+		       (SELECT id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD'),
+		       (SELECT parent_id FROM locations WHERE code = nullif($3, '') AND kind = 'WARD')`,
+		district, block, ward).Scan(&n.DistrictID, &n.BlockID, &blockParent, &n.WardID, &wardParent)
+	if err != nil {
+		return n, fmt.Errorf("resolve location: %w", err)
+	}
+	switch {
+	case n.DistrictID == nil:
+		return n, apperr.Invalid(prefix+"district_code", fmt.Sprintf("unknown district %q", district))
+	case block != "" && n.BlockID == nil:
+		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("unknown block %q", block))
+	case block != "" && *blockParent != *n.DistrictID:
+		return n, apperr.Invalid(prefix+"block_code", fmt.Sprintf("block %q is not in district %q", block, district))
+	case ward != "" && n.WardID == nil:
+		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("unknown ward %q", ward))
+	case ward != "" && *wardParent != *n.BlockID:
+		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("ward %q is not in block %q", ward, block))
+	}
+	return n, nil
+}
