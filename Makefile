@@ -7,7 +7,7 @@ TEST_PG_PORT ?= 5434
 HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
 export HELPLINE_DATABASE_URL
 
-.PHONY: run test test-faults build generate check-generated lint postgres test-postgres stop-postgres clean bench-stats
+.PHONY: run test test-faults build generate check-generated lint postgres test-postgres stop-postgres clean bench bench-stats
 
 ## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
 run: build postgres
@@ -54,9 +54,19 @@ test-postgres:
 stop-postgres:
 	scripts/postgres.sh stop dev
 	scripts/postgres.sh stop test
+	scripts/postgres.sh stop bench
 
 clean:
 	rm -rf bin .data
+
+BENCH_PG_PORT ?= 5435
+
+## bench: the load benchmark: a durable PostgreSQL of its own (fsync and synchronous_commit on), `helpline serve`
+## as a separate process, gRPC clients logged in as agents and officers; prints a table, writes bench/results.json
+bench: build
+	scripts/postgres.sh start bench $(BENCH_PG_PORT)
+	go build -o bin/helpline-bench ./cmd/helpline-bench
+	./bin/helpline-bench load -server bin/helpline -admin-url postgres://postgres@127.0.0.1:$(BENCH_PG_PORT)/postgres?sslmode=disable $(BENCH_FLAGS)
 
 ## bench-stats: load 1 million complaints' statistics and time every StatsService query (prints a table)
 bench-stats: postgres

@@ -58,6 +58,10 @@ start)
   if [ "$name" = test ]; then
     # Tests need real transactions, not durability across power loss.
     extra="-c fsync=off -c full_page_writes=off -c max_connections=600"
+  elif [ "$name" = bench ]; then
+    # Durable like production (fsync and synchronous_commit on), with room
+    # for pgbench's 256 clients beside the server's pool.
+    extra="-c max_connections=400 -c shared_buffers=512MB -c max_wal_size=4GB"
   fi
   as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c synchronous_commit=on $extra" start >/dev/null

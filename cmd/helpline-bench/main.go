@@ -1,6 +1,13 @@
 // Command helpline-bench measures Helpline under load and prints a table.
 //
+//	helpline-bench load [-concurrency 1,16,64,256] [-history 604557] ...
 //	helpline-bench stats -complaints 1000000
+//
+// load (`make bench`) starts `helpline serve` as a separate process on the
+// benchmark PostgreSQL cluster and drives it through gRPC like a call
+// centre: intake steps, the raw PostgreSQL limit measured with pgbench,
+// register→assigned latency, full lifecycles, a burst, a state's history,
+// and query latencies at a million complaints.
 //
 // stats loads facts and rollups for N complaints into a fresh database
 // (helpline_bench on the local cluster), starts the stats service behind
@@ -46,8 +53,11 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "load" {
+		return runLoad(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "stats" {
-		return errors.New("usage: helpline-bench stats [-complaints N] [-admin-url URL] [-queries N]")
+		return errors.New("usage: helpline-bench load [flags] | helpline-bench stats [-complaints N] [-admin-url URL] [-queries N]")
 	}
 	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
 	n := fs.Int("complaints", 1_000_000, "complaints to load")

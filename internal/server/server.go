@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime"
 	"slices"
 	"sync"
@@ -102,6 +103,8 @@ type Config struct {
 	// MaxInFlight bounds the RPCs served at once; more wait up to their
 	// deadline (at most a second) and are then refused RESOURCE_EXHAUSTED. Zero means 512.
 	MaxInFlight int
+	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
+	Pprof bool
 }
 
 // Server is a running process.
@@ -242,7 +245,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		}
 	}
 	if slices.Contains(cfg.Services, ServiceIntake) {
-		helplinev1.RegisterIntakeServiceServer(s.grpc, intake.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "intake"), wake))
+		is := intake.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "intake"), wake)
+		helplinev1.RegisterIntakeServiceServer(s.grpc, is)
+		s.goRun(func() { is.Run(bg) })
 	}
 	if slices.Contains(cfg.Services, ServiceRouting) {
 		rs := routing.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "routing"), wake)
@@ -270,7 +275,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 		}
 		s.HTTPAddr = hl.Addr()
-		s.http = &http.Server{Handler: s.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
@@ -310,7 +315,7 @@ func (s *Server) Methods() []string {
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
-func (s *Server) httpHandler() http.Handler {
+func (s *Server) httpHandler(profiler bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -328,6 +333,11 @@ func (s *Server) httpHandler() http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if profiler {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 
