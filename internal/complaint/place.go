@@ -48,6 +48,16 @@ func ResolvePlace(ctx context.Context, q Querier, prefix, district, block, ward 
 	if err != nil {
 		return n, fmt.Errorf("resolve location: %w", err)
 	}
+	return CheckPlace(prefix, district, block, ward, n, blockParent, wardParent)
+}
+
+// CheckPlace validates looked-up location ids: n holds the ids found for
+// the codes (nil: not found), blockParent and wardParent the parents of
+// the block and ward found. It names the field at fault.
+func CheckPlace(prefix, district, block, ward string, n Place, blockParent, wardParent *int64) (Place, error) {
+	if ward != "" && block == "" {
+		return n, apperr.Invalid(prefix+"block_code", "required when a ward is given")
+	}
 	switch {
 	case n.DistrictID == nil:
 		return n, apperr.Invalid(prefix+"district_code", fmt.Sprintf("unknown district %q", district))

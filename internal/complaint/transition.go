@@ -26,41 +26,6 @@ type Change struct {
 	Mutate func(r *Record) error
 }
 
-// Idempotency identifies a registration request.
-type Idempotency struct {
-	Scope string
-	Key   string
-	Hash  []byte
-}
-
-// Insert writes a new complaint (version 1, REGISTERED) with its first
-// history entry and its registered event. It returns false, writing
-// nothing, when a complaint with the same idempotency scope and key exists.
-func Insert(ctx context.Context, tx pgx.Tx, r *Record, idem Idempotency, now time.Time) (bool, error) {
-	who := caller.From(ctx)
-	rule := Table[Register]
-	if !rule.Permits(who.Role) {
-		return false, fmt.Errorf("%s may not register complaints: %w", who.Role, apperr.ErrPermissionDenied)
-	}
-	r.Version, r.Status, r.CreatedAt, r.UpdatedAt = 1, Registered, now, now
-	err := tx.QueryRow(ctx, `
-		INSERT INTO complaints (docket, version, status, citizen_id, district_id, block_id, ward_id, locality, address,
-		                        category_id, description, channel, helpline, created_at, updated_at,
-		                        idem_scope, idem_key, idem_hash)
-		VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)
-		ON CONFLICT (idem_scope, idem_key) DO NOTHING
-		RETURNING id`,
-		r.Docket, string(r.Status), r.CitizenID, r.DistrictID, r.BlockID, r.WardID, r.Locality, r.Address,
-		r.CategoryID, r.Description, r.Channel, r.Helpline, now, idem.Scope, idem.Key, idem.Hash).Scan(&r.ID)
-	if err == pgx.ErrNoRows {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("insert complaint: %w", err)
-	}
-	return true, record(ctx, tx, r, Register, "", "", who, now)
-}
-
 // Apply performs ch on r, which the caller read with LockByDocket or
 // LockByID in tx: it checks the lifecycle table and the expected version,
 // then writes the new state, a history entry and the event, all in tx.
@@ -125,13 +90,34 @@ func record(ctx context.Context, tx pgx.Tx, r *Record, action Action, from Statu
 	_, err := tx.Exec(ctx, `
 		INSERT INTO complaint_history (complaint_id, version, action, from_status, to_status, actor, actor_role, note, at,
 		                               department_code, category_code, district_code, post_code, level, sla_due_at)
-		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8, $9, nullif($10, ''), $11, $12, nullif($13, ''), $14, $15)`,
-		r.ID, r.Version, string(action), string(from), string(r.Status), who.Username, string(who.Role), note, now,
-		r.DepartmentCode, r.CategoryCode, r.DistrictCode, r.PostCode, r.Level, r.SLADueAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		historyRow(r, action, from, note, who, now)...)
 	if err != nil {
 		return fmt.Errorf("append history: %w", err)
 	}
-	return outbox.Write(ctx, tx, &helplinev1.ComplaintEvent{
+	return outbox.Write(ctx, tx, event(r, action, from, note, who, now))
+}
+
+// historyColumns are the complaint_history columns historyRow fills.
+var historyColumns = []string{"complaint_id", "version", "action", "from_status", "to_status", "actor", "actor_role", "note", "at",
+	"department_code", "category_code", "district_code", "post_code", "level", "sla_due_at"}
+
+// historyRow is the history entry of a change, in historyColumns order.
+func historyRow(r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) []any {
+	return []any{r.ID, r.Version, string(action), nullIfEmpty(string(from)), string(r.Status), who.Username, string(who.Role), note, now,
+		nullIfEmpty(r.DepartmentCode), r.CategoryCode, r.DistrictCode, nullIfEmpty(r.PostCode), int16(r.Level), r.SLADueAt}
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// event is the outbox event of a change.
+func event(r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) *helplinev1.ComplaintEvent {
+	return &helplinev1.ComplaintEvent{
 		Id:          outbox.NewEventID(),
 		Type:        Table[action].Event,
 		ComplaintId: r.ID,
@@ -143,7 +129,7 @@ func record(ctx context.Context, tx pgx.Tx, r *Record, action Action, from Statu
 		Action:      string(action),
 		FromStatus:  StatusProto(from),
 		Note:        note,
-	})
+	}
 }
 
 // Snapshot is the event snapshot of r.

@@ -31,3 +31,25 @@ func Write(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error 
 	}
 	return nil
 }
+
+// WriteMany stores events in the outbox inside tx with one COPY. Every
+// event's id must be set.
+func WriteMany(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) error {
+	rows := make([][]any, len(evs))
+	for i, ev := range evs {
+		payload, err := proto.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		id, err := uuid.Parse(ev.GetId())
+		if err != nil {
+			return fmt.Errorf("event id %q: %w", ev.GetId(), err)
+		}
+		rows[i] = []any{id, natsbus.Subject(ev.GetType()), payload, ev.GetAt().AsTime()}
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"event_id", "subject", "payload", "created_at"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
+}

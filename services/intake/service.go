@@ -5,7 +5,6 @@ package intake
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
-	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/page"
 )
@@ -45,6 +43,7 @@ type Service struct {
 	calendar calendar.Calendar
 	log      *slog.Logger
 	wake     func()
+	commits  *committer
 }
 
 // New returns the intake service; wake is called after every commit that
@@ -53,8 +52,12 @@ func New(pool *pgxpool.Pool, clk clock.Clock, cal calendar.Calendar, log *slog.L
 	if wake == nil {
 		wake = func() {}
 	}
-	return &Service{store: &store{pool: pool}, clock: clk, calendar: cal, log: log, wake: wake}
+	return &Service{store: &store{pool: pool}, clock: clk, calendar: cal, log: log, wake: wake, commits: newCommitter(pool, clk, wake)}
 }
+
+// Run commits registrations in groups until ctx ends; RegisterComplaint
+// needs it running.
+func (s *Service) Run(ctx context.Context) { s.commits.run(ctx) }
 
 // registration is a validated RegisterComplaintRequest.
 type registration struct {
@@ -121,60 +124,22 @@ func (r registration) hash() []byte {
 	return h.Sum(nil)
 }
 
-var errDuplicateKey = errors.New("idempotency key taken")
-
 // RegisterComplaint registers a complaint, its first history entry and its
-// registered event in one transaction, and answers after the commit.
+// registered event, and answers after the commit. Concurrent registrations
+// share transactions (group commit); see committer.
 func (s *Service) RegisterComplaint(ctx context.Context, req *helplinev1.RegisterComplaintRequest) (*helplinev1.RegisterComplaintResponse, error) {
 	r, err := validateRegistration(req)
 	if err != nil {
 		return nil, err
 	}
-	scope := caller.From(ctx).Username
-	hash := r.hash()
-	if resp, err := s.replay(ctx, scope, r.key, hash); !errors.Is(err, apperr.ErrNotFound) {
-		return resp, err
-	}
-	p, err := s.store.resolveCodes(ctx, r.district, r.block, r.ward, r.category, r.line)
-	if err != nil {
+	p := &pending{ctx: ctx, who: caller.From(ctx), reg: r, hash: r.hash()}
+	if err := s.commits.submit(ctx, p); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	rec := &complaint.Record{
-		DistrictID: *p.place.DistrictID, DistrictCode: r.district, BlockID: p.place.BlockID, BlockCode: r.block,
-		WardID: p.place.WardID, WardCode: r.ward, Locality: r.locality, Address: r.address,
-		CategoryID: p.categoryID, CategoryCode: r.category, Description: r.description,
-		Channel: r.channel, Helpline: r.line,
+	if p.replay {
+		return s.replay(ctx, p.who.Username, r.key, p.hash)
 	}
-	err = db.InTx(ctx, s.store.pool, func(tx pgx.Tx) error {
-		var err error
-		if rec.CitizenID, err = upsertCitizen(ctx, tx, r.phone, r.name, r.language, now); err != nil {
-			return err
-		}
-		seq, err := nextDocketSeq(ctx, tx, now.In(clock.IST).Year())
-		if err != nil {
-			return err
-		}
-		if rec.Docket, err = docket.Format(now.In(clock.IST).Year(), seq); err != nil {
-			return err
-		}
-		inserted, err := complaint.Insert(ctx, tx, rec, complaint.Idempotency{Scope: scope, Key: r.key, Hash: hash}, now)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			return errDuplicateKey
-		}
-		return nil
-	})
-	if errors.Is(err, errDuplicateKey) {
-		return s.replay(ctx, scope, r.key, hash) // a concurrent retry won the race
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.wake()
-	return s.respond(ctx, rec.Docket, false)
+	return &helplinev1.RegisterComplaintResponse{Complaint: complaint.ToProto(p.rec, nil, s.view(ctx))}, nil
 }
 
 // replay answers a registration whose key was seen before.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -21,36 +20,6 @@ type store struct {
 	pool *pgxpool.Pool
 }
 
-// codes holds the ids a registration's codes resolve to.
-type codes struct {
-	place      complaint.Place
-	categoryID int64
-}
-
-// resolveCodes checks that every code exists and hangs together, naming the
-// field that does not.
-func (s *store) resolveCodes(ctx context.Context, district, block, ward, category, line string) (codes, error) {
-	var c codes
-	var err error
-	if c.place, err = complaint.ResolvePlace(ctx, s.pool, "location.", district, block, ward); err != nil {
-		return c, err
-	}
-	var categoryID *int64
-	var lineOK bool
-	err = s.pool.QueryRow(ctx, `SELECT (SELECT id FROM categories WHERE code = $1), EXISTS (SELECT 1 FROM helpline_lines WHERE code = $2)`,
-		category, line).Scan(&categoryID, &lineOK)
-	switch {
-	case err != nil:
-		return c, fmt.Errorf("resolve codes: %w", err)
-	case categoryID == nil:
-		return c, apperr.Invalid("category_code", fmt.Sprintf("unknown category %q", category))
-	case !lineOK:
-		return c, apperr.Invalid("helpline", fmt.Sprintf("unknown helpline line %q", line))
-	}
-	c.categoryID = *categoryID
-	return c, nil
-}
-
 // findByKey returns the complaint registered under an idempotency key and
 // its content hash, or ErrNotFound.
 func (s *store) findByKey(ctx context.Context, scope, key string) (string, []byte, error) {
@@ -62,32 +31,6 @@ func (s *store) findByKey(ctx context.Context, scope, key string) (string, []byt
 		return "", nil, apperr.ErrNotFound
 	}
 	return docket, hash, err
-}
-
-// upsertCitizen finds the citizen by phone, keeping their latest name and
-// language, and returns their id.
-func upsertCitizen(ctx context.Context, tx pgx.Tx, phone, name, language string, now time.Time) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `
-		INSERT INTO citizens (phone, name, language, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (phone) DO UPDATE SET
-		    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE citizens.name END,
-		    language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE citizens.language END,
-		    updated_at = excluded.updated_at
-		RETURNING id`, phone, name, language, now).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("upsert citizen: %w", err)
-	}
-	return id, nil
-}
-
-// nextDocketSeq draws the next number of the year's docket sequence.
-func nextDocketSeq(ctx context.Context, tx pgx.Tx, year int) (int64, error) {
-	var seq int64
-	if err := tx.QueryRow(ctx, `SELECT next_docket_seq($1)`, year%100).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("docket sequence: %w", err)
-	}
-	return seq, nil
 }
 
 // searchFilter is a validated search.
