@@ -410,14 +410,21 @@ type bench struct {
 	logins    int
 	nc        *nats.Conn
 
-	mu      sync.Mutex
-	waiters map[string]chan *helplinev1.ComplaintEvent // by docket: assignment
-	seen    map[string]time.Time                       // assignment arrival by docket
+	mu       sync.Mutex
+	waiters  map[string]chan *helplinev1.ComplaintEvent // by docket: who waits for its assignment
+	seen     map[string]seenEvent                       // assignments nobody waited for, by docket
+	routable map[[2]string]bool                         // (district, category) pairs seen assigned to a post
+}
+
+// seenEvent is an assignment that arrived before anyone waited for it.
+type seenEvent struct {
+	at   time.Time
+	post string
 }
 
 func newBench(ctx context.Context, cfg loadConfig, pool *pgxpool.Pool) (*bench, error) {
 	b := &bench{cfg: cfg, pool: pool, officers: map[string]context.Context{},
-		waiters: map[string]chan *helplinev1.ComplaintEvent{}, seen: map[string]time.Time{}}
+		waiters: map[string]chan *helplinev1.ComplaintEvent{}, seen: map[string]seenEvent{}, routable: map[[2]string]bool{}}
 	for range 8 {
 		conn, err := grpc.NewClient(cfg.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -506,14 +513,23 @@ func (b *bench) onAssigned(m *nats.Msg) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	snap := ev.GetSnapshot()
+	if snap.GetPost() != "" {
+		b.routable[[2]string{snap.GetDistrictCode(), snap.GetCategoryCode()}] = true
+	}
 	if ch, ok := b.waiters[ev.GetDocket()]; ok {
 		delete(b.waiters, ev.GetDocket())
 		ch <- ev
 		return
 	}
-	if b.seen != nil {
-		b.seen[ev.GetDocket()] = now
-	}
+	b.seen[ev.GetDocket()] = seenEvent{at: now, post: snap.GetPost()}
+}
+
+// forget drops the assignments nobody waited for.
+func (b *bench) forget() {
+	b.mu.Lock()
+	b.seen = map[string]seenEvent{}
+	b.mu.Unlock()
 }
 
 func (b *bench) close() {

@@ -67,15 +67,15 @@ func (b *bench) assignedLatency(ctx context.Context, rate int, d time.Duration) 
 	var sends []sent
 	var reg latencies
 	var errN atomic.Int64
-	b.mu.Lock()
-	b.seen = map[string]time.Time{}
-	b.mu.Unlock()
+	b.forget()
+	var firstErr atomic.Value
 	start := time.Now()
 	late := openLoop(ctx, rate, d, 2000, func(i int, r *rand.Rand) {
 		t := time.Now()
 		resp, err := helplinev1.NewIntakeServiceClient(b.conn()).RegisterComplaint(b.agents[i%len(b.agents)], b.registration(r))
 		if err != nil {
 			errN.Add(1)
+			firstErr.CompareAndSwap(nil, err.Error())
 			return
 		}
 		reg.add(time.Since(t))
@@ -88,19 +88,22 @@ func (b *bench) assignedLatency(ctx context.Context, rate int, d time.Duration) 
 		return nil, err
 	}
 	time.Sleep(time.Second) // the last events' relay
+	if e := firstErr.Load(); e != nil {
+		progress(fmt.Sprintf("  first error: %v", e))
+	}
 	b.mu.Lock()
 	seen := b.seen
-	b.seen = nil
 	b.mu.Unlock()
+	b.forget()
 	var lat []time.Duration
 	missing := 0
 	for _, s := range sends {
-		at, ok := seen[s.docket]
+		ev, ok := seen[s.docket]
 		if !ok {
 			missing++
 			continue
 		}
-		lat = append(lat, at.Sub(s.at))
+		lat = append(lat, ev.at.Sub(s.at))
 	}
 	return &latencyRun{
 		Rate: rate, Achieved: float64(len(sends)) / elapsed.Seconds(), Seconds: elapsed.Seconds(),
@@ -110,12 +113,18 @@ func (b *bench) assignedLatency(ctx context.Context, rate int, d time.Duration) 
 	}, nil
 }
 
-// waitAssigned waits for the assigned (or unrouted) event of docket,
-// registered through ch before the registration was sent.
-func (b *bench) expect(docketCh chan *helplinev1.ComplaintEvent, docket string) {
+// expect returns the post docket was assigned to if its event already
+// arrived, or else a channel that will get the event.
+func (b *bench) expect(docket string) (string, chan *helplinev1.ComplaintEvent) {
 	b.mu.Lock()
-	b.waiters[docket] = docketCh
-	b.mu.Unlock()
+	defer b.mu.Unlock()
+	if ev, ok := b.seen[docket]; ok {
+		delete(b.seen, docket)
+		return ev.post, nil
+	}
+	ch := make(chan *helplinev1.ComplaintEvent, 1)
+	b.waiters[docket] = ch
+	return "", ch
 }
 
 // lifecycles runs w concurrent complaints through their whole life, every
@@ -126,6 +135,16 @@ func (b *bench) lifecycles(ctx context.Context, w int, d time.Duration) (*lifecy
 	var done, errN atomic.Int64
 	var lat latencies
 	var firstErr atomic.Value
+	b.mu.Lock()
+	var pairs [][2]string
+	for p := range b.routable {
+		pairs = append(pairs, p)
+	}
+	b.mu.Unlock()
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("no complaint was assigned to a post before the lifecycle run")
+	}
+	b.forget()
 	stop := time.Now().Add(d)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -136,7 +155,7 @@ func (b *bench) lifecycles(ctx context.Context, w int, d time.Duration) (*lifecy
 			r := rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))
 			for time.Now().Before(stop) && ctx.Err() == nil {
 				t := time.Now()
-				if err := b.lifecycle(ctx, i, r); err != nil {
+				if err := b.lifecycle(ctx, i, r, pairs[r.IntN(len(pairs))]); err != nil {
 					errN.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
@@ -155,22 +174,17 @@ func (b *bench) lifecycles(ctx context.Context, w int, d time.Duration) (*lifecy
 		MedianMS: lat.ms(0.5), P99MS: lat.ms(0.99)}, nil
 }
 
-func (b *bench) lifecycle(ctx context.Context, i int, r *rand.Rand) error {
+func (b *bench) lifecycle(ctx context.Context, i int, r *rand.Rand, pair [2]string) error {
 	agent := b.agents[i%len(b.agents)]
 	req := b.registration(r)
+	req.Location.DistrictCode, req.CategoryCode = pair[0], pair[1]
 	resp, err := helplinev1.NewIntakeServiceClient(b.conn()).RegisterComplaint(agent, req)
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
 	dkt := resp.GetComplaint().GetDocket()
-	ch := make(chan *helplinev1.ComplaintEvent, 1)
-	b.expect(ch, dkt)
-	// The event may have arrived before the waiter was set.
-	b.mu.Lock()
-	_, early := b.seen[dkt]
-	b.mu.Unlock()
-	post := ""
-	if !early {
+	post, ch := b.expect(dkt)
+	if ch != nil {
 		select {
 		case ev := <-ch:
 			post = ev.GetSnapshot().GetPost()
@@ -179,13 +193,6 @@ func (b *bench) lifecycle(ctx context.Context, i int, r *rand.Rand) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
-	if post == "" {
-		c, err := helplinev1.NewIntakeServiceClient(b.conn()).GetComplaint(agent, &helplinev1.GetComplaintRequest{Docket: dkt})
-		if err != nil {
-			return fmt.Errorf("get: %w", err)
-		}
-		post = c.GetComplaint().GetPost()
 	}
 	officer, ok := b.officers[post]
 	if !ok {

@@ -94,7 +94,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.webhookURL, "notify-webhook-url", env("HELPLINE_NOTIFY_WEBHOOK_URL", ""), "SMS/WhatsApp gateway URL notifications are posted to; empty: the log (HELPLINE_NOTIFY_WEBHOOK_URL)")
 	fs.StringVar(&c.webhookToken, "notify-webhook-token", env("HELPLINE_NOTIFY_WEBHOOK_TOKEN", ""), "bearer token for the gateway (HELPLINE_NOTIFY_WEBHOOK_TOKEN)")
 	fs.BoolVar(&c.NATSSyncAlways, "nats-sync-always", envBool("HELPLINE_NATS_SYNC_ALWAYS", false), "embedded JetStream fsyncs every write before acknowledging it (HELPLINE_NATS_SYNC_ALWAYS)")
-	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait up to a second, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
+	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait at most 10 ms, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
 	fs.BoolVar(&c.Pprof, "pprof", envBool("HELPLINE_PPROF", false), "serve Go's profiler at /debug/pprof/ on the HTTP address (HELPLINE_PPROF)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }

@@ -23,8 +23,10 @@ func newLimiter(n int) *limiter {
 	return &limiter{slots: make(chan struct{}, n)}
 }
 
-// maxQueueWait is the longest a call waits for a slot.
-const maxQueueWait = time.Second
+// maxQueueWait is the longest a call waits for a slot: a call the server
+// cannot take is refused at once, so that a client under a burst learns
+// it within milliseconds and can retry, rather than after its deadline.
+const maxQueueWait = 10 * time.Millisecond
 
 func (l *limiter) acquire(ctx context.Context) error {
 	select {

@@ -100,8 +100,8 @@ type Config struct {
 	Grades stats.GradeConfig
 	// NATSSyncAlways makes the embedded JetStream fsync every write.
 	NATSSyncAlways bool
-	// MaxInFlight bounds the RPCs served at once; more wait up to their
-	// deadline (at most a second) and are then refused RESOURCE_EXHAUSTED. Zero means 512.
+	// MaxInFlight bounds the RPCs served at once; more wait at most 10 ms
+	// and are then refused RESOURCE_EXHAUSTED. Zero means 512.
 	MaxInFlight int
 	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
 	Pprof bool
