@@ -188,6 +188,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	}
 
 	authn := auth.NewAuthenticator(s.pool, cfg.Clock, log)
+	s.goRun(func() { authn.Run(bg) })
+	for wait := time.Now().Add(5 * time.Second); !authn.Caching() && time.Now().Before(wait); {
+		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
+	}
 	limit := newLimiter(cfg.MaxInFlight)
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(rpccodec.Codec{}),

@@ -290,6 +290,7 @@ func (s *Service) DisableUser(ctx context.Context, req *helplinev1.DisableUserRe
 	if tag.RowsAffected() == 0 {
 		return nil, apperr.NotFound("user %q not found", username)
 	}
+	auth.Invalidate()
 	s.log.InfoContext(ctx, "user disabled", "username", username, "by", caller.From(ctx).Username)
 	u, err := s.store.user(ctx, username)
 	return &helplinev1.DisableUserResponse{User: u}, err
@@ -322,6 +323,7 @@ func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswo
 	if _, err := s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND kind = 'SESSION' AND revoked_at IS NULL`, id, now); err != nil {
 		return nil, fmt.Errorf("end sessions: %w", err)
 	}
+	auth.Invalidate()
 	s.log.InfoContext(ctx, "password reset", "username", username, "by", caller.From(ctx).Username)
 	return &helplinev1.ResetPasswordResponse{}, nil
 }
@@ -390,6 +392,7 @@ func (s *Service) RevokeToken(ctx context.Context, req *helplinev1.RevokeTokenRe
 	if err != nil {
 		return nil, fmt.Errorf("revoke token: %w", err)
 	}
+	auth.Invalidate()
 	if tag.RowsAffected() == 0 {
 		return nil, apperr.NotFound("no such token")
 	}

@@ -11,6 +11,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
@@ -291,6 +292,7 @@ func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequ
 	if err != nil {
 		return nil, fmt.Errorf("upsert post: %w", err)
 	}
+	auth.Invalidate() // officers' cached posts
 	return &helplinev1.UpsertPostResponse{Post: &helplinev1.Post{
 		Code: code, DepartmentCode: dept, Level: int32(level), DistrictCode: district, Name: name, HolderUsername: holder}}, nil
 }
