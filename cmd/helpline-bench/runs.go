@@ -442,6 +442,19 @@ func topUp(ctx context.Context, pool interface {
 		if err != nil {
 			return fmt.Errorf("store facts: %w", err)
 		}
+		// Rebuild every rollup from the facts, as `helpline stats rebuild` does.
+		rows, err := tx.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+			AND tablename LIKE 'stats\_%' AND tablename NOT IN ('stats_facts', 'stats_grades')`)
+		if err != nil {
+			return err
+		}
+		tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `TRUNCATE `+strings.Join(tables, ", ")); err != nil {
+			return fmt.Errorf("clear rollups: %w", err)
+		}
 		return stats.RollupFromFacts(ctx, tx)
 	})
 }
