@@ -47,6 +47,7 @@ type loadConfig struct {
 	out           string
 	serverLog     string
 	pgbenchBinary string
+	services      string
 }
 
 func (c *loadConfig) parse(args []string) error {
@@ -68,6 +69,7 @@ func (c *loadConfig) parse(args []string) error {
 	fs.IntVar(&c.queries, "queries", 200, "calls per query for the query latencies")
 	fs.StringVar(&c.out, "out", "bench/results.json", "where the JSON results are written")
 	fs.StringVar(&c.serverLog, "server-log", "bench/server.log", "where the server's log is written")
+	fs.StringVar(&c.services, "services", "", "services the server under test runs (default: all; for experiments)")
 	fs.StringVar(&c.pgbenchBinary, "pgbench", "", "pgbench binary (default: the newest under /usr/lib/postgresql)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -329,7 +331,7 @@ func startServer(ctx context.Context, cfg loadConfig, dbURL string) (*serverProc
 		"HELPLINE_NATS_URL=",
 		"HELPLINE_DATA_DIR="+filepath.Join(dir, "nats"),
 		"HELPLINE_DEMO_PASSWORD="+benchPassword,
-		"HELPLINE_SERVICES=",
+		"HELPLINE_SERVICES="+cfg.services,
 		"HELPLINE_LOG_LEVEL=warn",
 		"HELPLINE_PPROF=true",
 	)

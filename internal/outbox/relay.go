@@ -120,6 +120,13 @@ type row struct {
 func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 	published := 0
 	err := db.InTx(ctx, r.pool, func(tx pgx.Tx) error {
+		// Marking rows published need not wait for its WAL flush: if
+		// PostgreSQL loses the mark in a crash, the rows are published
+		// again within seconds and JetStream drops them as duplicates (by
+		// event id, within its duplicate window). One fsync less per batch.
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return fmt.Errorf("relay transaction: %w", err)
+		}
 		rows, err := tx.Query(ctx, `
 			SELECT id, event_id::text, subject, payload FROM outbox
 			WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.cfg.Batch)
