@@ -148,29 +148,43 @@ func GetByDocket(ctx context.Context, q Querier, docket string) (*Record, error)
 // LockByDocket reads a complaint by docket and locks its row until tx ends,
 // which serializes every command on one complaint.
 func LockByDocket(ctx context.Context, tx pgx.Tx, docket string) (*Record, error) {
-	return lock(ctx, tx, `SELECT id FROM complaints WHERE docket = $1 FOR UPDATE`, docket)
+	return lock(ctx, tx, `SELECT id FROM complaints WHERE docket = $1 FOR UPDATE`, `WHERE c.docket = $1`, docket)
 }
 
 // LockByID reads a complaint by id and locks its row until tx ends.
 func LockByID(ctx context.Context, tx pgx.Tx, id int64) (*Record, error) {
-	return lock(ctx, tx, `SELECT id FROM complaints WHERE id = $1 FOR UPDATE`, id)
+	return lock(ctx, tx, `SELECT id FROM complaints WHERE id = $1 FOR UPDATE`, `WHERE c.id = $1`, id)
 }
 
-// lock takes the row lock first and reads the record in a second statement:
-// a lock that waited for another command sees the complaint as that command
-// left it, joined rows (post, officer, category) included. Reading with
-// FOR UPDATE OF c in one statement would recheck only the complaints row
-// and join the rest as they were before the wait.
-func lock(ctx context.Context, tx pgx.Tx, lockSQL string, arg any) (*Record, error) {
+// lock takes the row lock first and reads the record in a second statement,
+// both sent at once (one round trip): the second statement starts after the
+// lock is held, with a fresh snapshot, so a lock that waited for another
+// command sees the complaint as that command left it, joined rows (post,
+// officer, category) included. Reading with FOR UPDATE OF c in one
+// statement would recheck only the complaints row and join the rest as
+// they were before the wait.
+func lock(ctx context.Context, tx pgx.Tx, lockSQL, where string, arg any) (*Record, error) {
+	b := &pgx.Batch{}
+	b.Queue(lockSQL, arg)
+	b.Queue(SelectSQL+where, arg)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
 	var id int64
-	err := tx.QueryRow(ctx, lockSQL, arg).Scan(&id)
+	err := br.QueryRow().Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.NotFound("complaint %v not found", arg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock complaint: %w", err)
 	}
-	return get(ctx, tx, `WHERE c.id = $1`, id)
+	r, err := ScanRecord(br.QueryRow())
+	if err != nil {
+		return nil, fmt.Errorf("read complaint: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("read complaint: %w", err)
+	}
+	return r, nil
 }
 
 func get(ctx context.Context, q Querier, where string, arg any) (*Record, error) {

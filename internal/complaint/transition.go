@@ -61,7 +61,8 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 	}
 	r.Version++
 	r.UpdatedAt = now
-	_, err := tx.Exec(ctx, `
+	b := &pgx.Batch{}
+	b.Queue(`
 		UPDATE complaints SET version = $2, status = $3, category_id = $4, department_id = $5, post_id = $6,
 		       level = $7, sla_due_at = $8, updated_at = $9, resolved_at = $10, closed_at = $11,
 		       closure = nullif($12, ''), reopen_count = $13, follow_up_count = $14, special_closure_pending = $15,
@@ -78,24 +79,41 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt,
 		r.EscalationCount, r.FeedbackReached, r.ResolvedOnTime, r.Assignments,
 		r.AcksOnTime, r.AckDueAt)
-	if err != nil {
+	if err := record(ctx, tx, b, r, ch.Action, from, ch.Note, who, now); err != nil {
 		*r = before
-		return fmt.Errorf("update complaint: %w", err)
+		return err
 	}
-	return record(ctx, tx, r, ch.Action, from, ch.Note, who, now)
+	return nil
 }
 
-// record appends the history entry and the outbox event of a change.
-func record(ctx context.Context, tx pgx.Tx, r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) error {
-	_, err := tx.Exec(ctx, `
+// record queues the history entry and the outbox event of a change after
+// what b holds (the complaint's update) and sends them all in one round
+// trip.
+func record(ctx context.Context, tx pgx.Tx, b *pgx.Batch, r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) error {
+	queued := b.Len()
+	b.Queue(`
 		INSERT INTO complaint_history (complaint_id, version, action, from_status, to_status, actor, actor_role, note, at,
 		                               department_code, category_code, district_code, post_code, level, sla_due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		historyRow(r, action, from, note, who, now)...)
-	if err != nil {
-		return fmt.Errorf("append history: %w", err)
+	if err := outbox.Queue(b, event(r, action, from, note, who, now)); err != nil {
+		return err
 	}
-	return outbox.Write(ctx, tx, event(r, action, from, note, who, now))
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for i := 0; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			switch {
+			case i < queued:
+				return fmt.Errorf("update complaint: %w", err)
+			case i == queued:
+				return fmt.Errorf("append history: %w", err)
+			default:
+				return fmt.Errorf("write outbox: %w", err)
+			}
+		}
+	}
+	return br.Close()
 }
 
 // historyColumns are the complaint_history columns historyRow fills.

@@ -32,6 +32,18 @@ func Write(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error 
 	return nil
 }
 
+// Queue adds the statement that stores ev in the outbox to b, to be sent
+// with the rest of a transaction's batch. The event's id must be set.
+func Queue(b *pgx.Batch, ev *helplinev1.ComplaintEvent) error {
+	payload, err := proto.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+	b.Queue(`INSERT INTO outbox (event_id, subject, payload, created_at) VALUES ($1, $2, $3, $4)`,
+		ev.GetId(), natsbus.Subject(ev.GetType()), payload, ev.GetAt().AsTime())
+	return nil
+}
+
 // WriteMany stores events in the outbox inside tx with one COPY. Every
 // event's id must be set.
 func WriteMany(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) error {
