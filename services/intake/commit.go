@@ -55,6 +55,8 @@ type committer struct {
 	clock clock.Clock
 	queue chan *pending
 	wake  func()
+	// seqReady holds the two-digit years whose docket sequence exists.
+	seqReady sync.Map
 }
 
 func newCommitter(pool *pgxpool.Pool, clk clock.Clock, wake func()) *committer {
@@ -166,13 +168,9 @@ func (c *committer) write(ctx context.Context, group []*pending) error {
 			return err
 		}
 		year := now.In(clock.IST).Year()
-		rows, err := tx.Query(ctx, `SELECT next_docket_seq($1) FROM generate_series(1, $2)`, year%100, len(todo))
+		seqs, err := c.dockets(ctx, tx, year, len(todo))
 		if err != nil {
-			return fmt.Errorf("docket sequence: %w", err)
-		}
-		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("docket sequence: %w", err)
+			return err
 		}
 		items := make([]complaint.New, len(todo))
 		for i, p := range todo {
@@ -192,6 +190,38 @@ func (c *committer) write(ctx context.Context, group []*pending) error {
 		}
 		return nil
 	})
+}
+
+// dockets draws n numbers of the year's docket sequence. The first draw of
+// a year in this process goes through next_docket_seq, which creates the
+// sequence when it is missing; after that, plain nextval (the function's
+// exception block would cost a subtransaction per number, and more than 64
+// in one transaction slow every snapshot in the database).
+func (c *committer) dockets(ctx context.Context, tx pgx.Tx, year, n int) ([]int64, error) {
+	yy := year % 100
+	var seqs []int64
+	if _, ok := c.seqReady.Load(yy); !ok {
+		var first int64
+		if err := tx.QueryRow(ctx, `SELECT next_docket_seq($1)`, yy).Scan(&first); err != nil {
+			return nil, fmt.Errorf("docket sequence: %w", err)
+		}
+		c.seqReady.Store(yy, true)
+		seqs, n = append(seqs, first), n-1
+	}
+	if n == 0 {
+		return seqs, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, fmt.Sprintf("docket_seq_%02d", yy), n)
+	if err != nil {
+		c.seqReady.Delete(yy) // created in a transaction that rolled back: create it again
+		return nil, fmt.Errorf("docket sequence: %w", err)
+	}
+	more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		c.seqReady.Delete(yy)
+		return nil, fmt.Errorf("docket sequence: %w", err)
+	}
+	return append(seqs, more...), nil
 }
 
 // check looks up, for the whole group in one statement, every code and
