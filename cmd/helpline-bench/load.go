@@ -262,7 +262,7 @@ func runLoad(ctx context.Context, args []string) error {
 	}
 	if cfg.history > 0 {
 		progress(fmt.Sprintf("a state's history: %d complaints through gRPC", cfg.history))
-		if res.History, err = b.history(ctx, cfg.history, 64); err != nil {
+		if res.History, err = b.history(ctx, cfg.history, len(b.agents)); err != nil {
 			return err
 		}
 	}

@@ -31,7 +31,7 @@ INSERT INTO citizens (phone, name, language, created_at, updated_at)
   RETURNING id AS cit \gset
 INSERT INTO complaints (docket, version, status, citizen_id, district_id, locality, address, category_id, description,
                         channel, helpline, created_at, updated_at, idem_scope, idem_key, idem_hash)
-  VALUES ('26-' || lpad(next_docket_seq(26)::text, 7, '0') || '-0', 1, 'REGISTERED', :cit, :district, 'Ward 4, Main Bazaar', '',
+  VALUES (:yy || '-' || lpad(nextval('docket_seq_' || :yy)::text, 7, '0') || '-0', 1, 'REGISTERED', :cit, :district, 'Ward 4, Main Bazaar', '',
           :category, 'सड़क पर बड़े गड्ढे हैं, बरसात में पानी भर जाता है और दुर्घटना का खतरा है। कृपया जल्दी मरम्मत कराएं। (#' || :r || ')',
           'PHONE', '1100', now(), now(), 'bench-agent', gen_random_uuid()::text, sha256(:r::text::bytea))
   RETURNING id AS cid \gset
@@ -78,6 +78,12 @@ func runPgbench(ctx context.Context, cfg loadConfig, url string) ([]rawStep, err
 	if err := pool.QueryRow(ctx, `SELECT (SELECT id FROM locations WHERE code = 'SHIMLA'), (SELECT min(id) FROM categories)`).Scan(&district, &category); err != nil {
 		return nil, err
 	}
+	// The year's docket sequence, created as the server creates it; the
+	// script then draws with plain nextval, as the server does.
+	yy := time.Now().Year() % 100
+	if _, err := pool.Exec(ctx, `SELECT next_docket_seq($1)`, yy); err != nil {
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "helpline-pgbench-")
 	if err != nil {
 		return nil, err
@@ -93,7 +99,7 @@ func runPgbench(ctx context.Context, cfg loadConfig, url string) ([]rawStep, err
 		prefix := filepath.Join(dir, fmt.Sprintf("c%d", c))
 		cmd := exec.CommandContext(ctx, bin, "-n", "-c", strconv.Itoa(c), "-j", strconv.Itoa(min(c, 4)),
 			"-T", strconv.Itoa(int(cfg.step.Seconds())), "-f", script,
-			"-D", fmt.Sprintf("district=%d", district), "-D", fmt.Sprintf("category=%d", category),
+			"-D", fmt.Sprintf("yy=%02d", yy), "-D", fmt.Sprintf("district=%d", district), "-D", fmt.Sprintf("category=%d", category),
 			"-l", "--log-prefix="+prefix, url)
 		cmd.Dir = dir
 		output, err := cmd.CombinedOutput()
