@@ -84,9 +84,15 @@ func (s *Service) CloseNoResponse(ctx context.Context) (int, error) {
 				if err != nil {
 					return err
 				}
+				// Read the clock after the lock: a call recorded while this
+				// job was starting must not come after the closure.
+				at := s.clock.Now()
+				if at.Before(r.UpdatedAt) {
+					at = r.UpdatedAt
+				}
 				note := fmt.Sprintf("citizen not reachable: %d failed calls since %s", r.FeedbackAttempts, r.FeedbackFirstFailedAt.Format(time.DateOnly))
 				err = complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.FeedbackExpire, Note: note,
-					Mutate: func(r *complaint.Record) error { r.ClosedAt, r.Closure = &now, "NO_RESPONSE"; return nil }}, now)
+					Mutate: func(r *complaint.Record) error { r.ClosedAt, r.Closure = &at, "NO_RESPONSE"; return nil }}, at)
 				if err != nil {
 					return err
 				}
