@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -39,8 +41,10 @@ type Config struct {
 	Events []string
 	// Handler applies an event.
 	Handler Handler
-	// Batch is the most messages fetched at once.
+	// Batch is the most messages applied at once.
 	Batch int
+	// Workers is how many batches may be applied at once (default 1).
+	Workers int
 	// AfterCommit, when set, runs after every committed batch (e.g. to wake the relay).
 	AfterCommit func()
 	// Batched applies a whole fetch with Handler in one transaction (far
@@ -95,6 +99,9 @@ func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
 }
 
 // Run fetches and applies events until ctx ends, retrying failures forever.
+// Messages stream in through one pull subscription; each worker takes the
+// first message that arrives and whatever else is already buffered, up to
+// Batch, so a lone event is applied at once and a flood in large batches.
 func (c *Consumer) Run(ctx context.Context) error {
 	var cons jetstream.Consumer
 	for cons == nil {
@@ -111,34 +118,62 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(c.cfg.Batch, jetstream.FetchMaxWait(time.Second))
+		it, err := cons.Messages(jetstream.PullMaxMessages(2 * c.cfg.Batch))
 		if err != nil {
-			c.log.Warn("fetch failed; retrying", "err", err)
+			c.log.Warn("subscribe failed; retrying", "err", err)
 			sleep(ctx, 500*time.Millisecond)
 			continue
 		}
+		var wg sync.WaitGroup
+		for range max(1, c.cfg.Workers) {
+			wg.Go(func() { c.work(ctx, it) })
+		}
+		stop := context.AfterFunc(ctx, it.Stop)
+		wg.Wait()
+		stop()
+		it.Stop()
+		if ctx.Err() == nil {
+			sleep(ctx, 100*time.Millisecond) // the iterator ended: start a new one
+		}
+	}
+	return nil
+}
+
+// work applies batches from it until ctx ends or the iterator closes.
+func (c *Consumer) work(ctx context.Context, it jetstream.MessagesContext) {
+	for ctx.Err() == nil {
+		first, err := it.Next(jetstream.NextMaxWait(time.Second))
+		if errors.Is(err, nats.ErrTimeout) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Debug("message iterator ended", "err", err)
+			}
+			return
+		}
+		msgs := []jetstream.Msg{first}
+		for len(msgs) < c.cfg.Batch {
+			m, err := it.Next(jetstream.NextMaxWait(time.Millisecond))
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+		}
 		applied := 0
 		if c.cfg.BatchHandler != nil || c.cfg.Batched {
-			var msgs []jetstream.Msg
-			for msg := range batch.Messages() {
-				msgs = append(msgs, msg)
-			}
 			applied = c.handleBatch(ctx, msgs)
 		} else {
-			for msg := range batch.Messages() {
+			for _, msg := range msgs {
 				if c.handle(ctx, msg) {
 					applied++
 				}
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && ctx.Err() == nil {
-			c.log.Debug("fetch ended", "err", err)
-		}
 		if applied > 0 && c.cfg.AfterCommit != nil {
 			c.cfg.AfterCommit()
 		}
 	}
-	return nil
 }
 
 // handle applies one message and acks it; it reports whether a transaction committed.
@@ -192,15 +227,9 @@ func (c *Consumer) ApplyBatch(ctx context.Context, evs []*helplinev1.ComplaintEv
 		return cmp.Or(cmp.Compare(a.GetComplaintId(), b.GetComplaintId()), cmp.Compare(a.GetVersion(), b.GetVersion()))
 	})
 	return db.InTx(ctx, c.pool, func(tx pgx.Tx) error {
-		fresh := make([]*helplinev1.ComplaintEvent, 0, len(sorted))
-		for _, ev := range sorted {
-			ok, err := c.claim(ctx, tx, ev)
-			if err != nil {
-				return err
-			}
-			if ok {
-				fresh = append(fresh, ev)
-			}
+		fresh, err := c.claimAll(ctx, tx, sorted)
+		if err != nil {
+			return err
 		}
 		if len(fresh) == 0 {
 			return nil
@@ -220,32 +249,93 @@ func (c *Consumer) ApplyBatch(ctx context.Context, evs []*helplinev1.ComplaintEv
 // claim records ev as applied by this consumer and reports whether it is
 // new and newer than the complaint's last applied version.
 func (c *Consumer) claim(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) (bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO applied_events (consumer, event_id, applied_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		c.cfg.Name, ev.GetId(), c.clock.Now())
+	fresh, err := c.claimAll(ctx, tx, []*helplinev1.ComplaintEvent{ev})
+	return len(fresh) == 1, err
+}
+
+// claimAll records events (ordered by complaint and version) as applied by
+// this consumer, in four statements whatever their number, and returns
+// those that are new and newer than what was applied for their complaint,
+// in the same order. The complaints' version rows are locked in complaint
+// order, so concurrent batches cannot deadlock on them.
+func (c *Consumer) claimAll(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) ([]*helplinev1.ComplaintEvent, error) {
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.GetId()
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO applied_events (consumer, event_id, applied_at) SELECT $1, e, $3 FROM unnest($2::uuid[]) AS e
+		ON CONFLICT DO NOTHING RETURNING event_id::text`, c.cfg.Name, ids, c.clock.Now())
 	if err != nil {
-		return false, fmt.Errorf("record applied event: %w", err)
+		return nil, fmt.Errorf("record applied events: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return false, nil // applied before
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("record applied events: %w", err)
 	}
-	if c.cfg.EveryEvent {
-		return true, nil
+	isNew := make(map[string]bool, len(inserted))
+	for _, id := range inserted {
+		isNew[id] = true
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO consumer_versions (consumer, complaint_id, version) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING`,
-		c.cfg.Name, ev.GetComplaintId()); err != nil {
-		return false, fmt.Errorf("consumer version: %w", err)
+	candidates := make([]*helplinev1.ComplaintEvent, 0, len(inserted))
+	for _, ev := range evs {
+		if isNew[ev.GetId()] {
+			delete(isNew, ev.GetId()) // an event twice in one batch counts once
+			candidates = append(candidates, ev)
+		}
 	}
-	var applied int64
-	if err := tx.QueryRow(ctx, `SELECT version FROM consumer_versions WHERE consumer = $1 AND complaint_id = $2 FOR UPDATE`,
-		c.cfg.Name, ev.GetComplaintId()).Scan(&applied); err != nil {
-		return false, fmt.Errorf("consumer version: %w", err)
+	if c.cfg.EveryEvent || len(candidates) == 0 {
+		return candidates, nil
 	}
-	if ev.GetVersion() <= applied {
-		return false, nil // older than what this consumer already applied
+	var complaints []int64
+	for _, ev := range candidates {
+		if n := len(complaints); n == 0 || complaints[n-1] != ev.GetComplaintId() {
+			complaints = append(complaints, ev.GetComplaintId())
+		}
 	}
-	_, err = tx.Exec(ctx, `UPDATE consumer_versions SET version = $3 WHERE consumer = $1 AND complaint_id = $2`,
-		c.cfg.Name, ev.GetComplaintId(), ev.GetVersion())
-	return err == nil, err
+	slices.Sort(complaints)
+	complaints = slices.Compact(complaints)
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO consumer_versions (consumer, complaint_id, version) SELECT $1, id, 0 FROM unnest($2::bigint[]) AS id
+		ON CONFLICT DO NOTHING`, c.cfg.Name, complaints); err != nil {
+		return nil, fmt.Errorf("consumer versions: %w", err)
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT complaint_id, version FROM consumer_versions WHERE consumer = $1 AND complaint_id = ANY($2)
+		ORDER BY complaint_id FOR UPDATE`, c.cfg.Name, complaints)
+	if err != nil {
+		return nil, fmt.Errorf("consumer versions: %w", err)
+	}
+	applied := make(map[int64]int64, len(complaints))
+	var cid, version int64
+	if _, err := pgx.ForEachRow(rows, []any{&cid, &version}, func() error { applied[cid] = version; return nil }); err != nil {
+		return nil, fmt.Errorf("consumer versions: %w", err)
+	}
+	fresh := candidates[:0:0]
+	changed := map[int64]bool{}
+	for _, ev := range candidates {
+		if ev.GetVersion() <= applied[ev.GetComplaintId()] {
+			continue // older than what this consumer already applied
+		}
+		applied[ev.GetComplaintId()] = ev.GetVersion()
+		changed[ev.GetComplaintId()] = true
+		fresh = append(fresh, ev)
+	}
+	if len(changed) == 0 {
+		return fresh, nil
+	}
+	upd, vers := make([]int64, 0, len(changed)), make([]int64, 0, len(changed))
+	for _, id := range complaints {
+		if changed[id] {
+			upd, vers = append(upd, id), append(vers, applied[id])
+		}
+	}
+	if _, err := tx.Exec(ctx, `
+		UPDATE consumer_versions v SET version = u.version FROM unnest($2::bigint[], $3::bigint[]) AS u(complaint_id, version)
+		WHERE v.consumer = $1 AND v.complaint_id = u.complaint_id`, c.cfg.Name, upd, vers); err != nil {
+		return nil, fmt.Errorf("consumer versions: %w", err)
+	}
+	return fresh, nil
 }
 
 // handleBatch applies a fetch's messages in one transaction and acks them;

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/helpline/helpline/internal/apperr"
@@ -192,36 +193,31 @@ func (c *committer) write(ctx context.Context, group []*pending) error {
 	})
 }
 
-// dockets draws n numbers of the year's docket sequence. The first draw of
-// a year in this process goes through next_docket_seq, which creates the
-// sequence when it is missing; after that, plain nextval (the function's
-// exception block would cost a subtransaction per number, and more than 64
-// in one transaction slow every snapshot in the database).
+// dockets draws n numbers of the year's docket sequence, creating it
+// first (in a transaction of its own, so every committer sees it) when the
+// year is new to this process. Plain nextval: the schema's next_docket_seq
+// would cost a subtransaction per number, and more than 64 in one
+// transaction slow every snapshot in the database.
 func (c *committer) dockets(ctx context.Context, tx pgx.Tx, year, n int) ([]int64, error) {
 	yy := year % 100
-	var seqs []int64
+	name := fmt.Sprintf("docket_seq_%02d", yy)
 	if _, ok := c.seqReady.Load(yy); !ok {
-		var first int64
-		if err := tx.QueryRow(ctx, `SELECT next_docket_seq($1)`, yy).Scan(&first); err != nil {
-			return nil, fmt.Errorf("docket sequence: %w", err)
+		_, err := c.pool.Exec(ctx, fmt.Sprintf(`CREATE SEQUENCE IF NOT EXISTS %s MAXVALUE 9999999`, name))
+		var pgErr *pgconn.PgError
+		if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42P07")) {
+			return nil, fmt.Errorf("docket sequence: %w", err) // not a concurrent creation
 		}
 		c.seqReady.Store(yy, true)
-		seqs, n = append(seqs, first), n-1
 	}
-	if n == 0 {
-		return seqs, nil
-	}
-	rows, err := tx.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, fmt.Sprintf("docket_seq_%02d", yy), n)
+	rows, err := tx.Query(ctx, `SELECT nextval($1::regclass) FROM generate_series(1, $2)`, name, n)
 	if err != nil {
-		c.seqReady.Delete(yy) // created in a transaction that rolled back: create it again
 		return nil, fmt.Errorf("docket sequence: %w", err)
 	}
-	more, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
-		c.seqReady.Delete(yy)
 		return nil, fmt.Errorf("docket sequence: %w", err)
 	}
-	return append(seqs, more...), nil
+	return seqs, nil
 }
 
 // check looks up, for the whole group in one statement, every code and

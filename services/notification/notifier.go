@@ -53,6 +53,9 @@ func (n *Notifier) ConsumerConfig() consumer.Config {
 		// A late event still sends its message: each event is a message.
 		EveryEvent: true,
 		Handler:    n.handle,
+		// One transaction per fetch; a bad event is retried alone.
+		Batched: true,
+		Batch:   200,
 		AfterCommit: func() {
 			select {
 			case n.wake <- struct{}{}:

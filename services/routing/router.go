@@ -25,6 +25,7 @@ func (s *Service) RouterConfig() consumer.Config {
 		Handler:     s.route,
 		Batched:     true,
 		Batch:       200,
+		Workers:     2,
 		AfterCommit: s.wake,
 	}
 }

@@ -20,7 +20,7 @@ const QueueConsumerName = "feedback-queue"
 // QueueConfig is the consumer that keeps feedback_queue: a complaint is in
 // it while its latest applied event says RESOLVED.
 func (s *Service) QueueConfig() consumer.Config {
-	return consumer.Config{Name: QueueConsumerName, Handler: s.queue}
+	return consumer.Config{Name: QueueConsumerName, Handler: s.queue, Batched: true, Batch: 200}
 }
 
 func (s *Service) queue(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error {
