@@ -156,6 +156,29 @@ func LockByID(ctx context.Context, tx pgx.Tx, id int64) (*Record, error) {
 	return lock(ctx, tx, `SELECT id FROM complaints WHERE id = $1 FOR UPDATE`, `WHERE c.id = $1`, id)
 }
 
+// LockByIDs locks the complaints of ids (in id order, so that concurrent
+// callers cannot deadlock) and reads them, in one round trip; ids that do
+// not exist are left out.
+func LockByIDs(ctx context.Context, tx pgx.Tx, ids []int64) ([]*Record, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id FROM complaints WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	b.Queue(SelectSQL+`WHERE c.id = ANY($1) ORDER BY c.id`, ids)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("lock complaints: %w", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("read complaints: %w", err)
+	}
+	recs, err := CollectRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read complaints: %w", err)
+	}
+	return recs, br.Close()
+}
+
 // lock takes the row lock first and reads the record in a second statement,
 // both sent at once (one round trip): the second statement starts after the
 // lock is held, with a fresh snapshot, so a lock that waited for another

@@ -356,7 +356,7 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) int {
 		return 0
 	}
 	if err := c.ApplyBatch(ctx, evs); err != nil {
-		if c.cfg.BatchHandler == nil && ctx.Err() == nil {
+		if len(ok) > 1 && ctx.Err() == nil {
 			// One event may be at fault: apply them one by one.
 			applied := 0
 			for _, m := range ok {
