@@ -95,23 +95,84 @@ func AssignTo(p *Post, due, ackDue time.Time) func(r *Record) error {
 	}
 }
 
+// RouteKey is what routing depends on: a category and a place (location ids, 0: none).
+type RouteKey struct {
+	Category, District, Block, Ward int64
+}
+
+// RouteKeyOf is the routing key of a complaint of categoryID at r's place.
+func RouteKeyOf(categoryID int64, r *Record) RouteKey {
+	k := RouteKey{Category: categoryID, District: r.DistrictID}
+	if r.BlockID != nil {
+		k.Block = *r.BlockID
+	}
+	if r.WardID != nil {
+		k.Ward = *r.WardID
+	}
+	return k
+}
+
 // DepartmentFor returns the department the most specific routing rule
 // gives for a category at r's location (ward, then block, then district,
 // then state-wide), or ErrNotFound.
 func DepartmentFor(ctx context.Context, q Querier, categoryID int64, r *Record) (int64, error) {
-	var dept int64
-	err := q.QueryRow(ctx, `
-		SELECT r.department_id FROM routing_rules r LEFT JOIN locations l ON l.id = r.location_id
-		WHERE r.category_id = $1 AND (r.location_id IS NULL OR r.location_id IN ($2, $3, $4))
-		ORDER BY CASE l.kind WHEN 'WARD' THEN 3 WHEN 'BLOCK' THEN 2 WHEN 'DISTRICT' THEN 1 ELSE 0 END DESC
-		LIMIT 1`, categoryID, r.DistrictID, r.BlockID, r.WardID).Scan(&dept)
-	if errors.Is(err, pgx.ErrNoRows) {
+	k := RouteKeyOf(categoryID, r)
+	depts, err := DepartmentsFor(ctx, q, []RouteKey{k})
+	if err != nil {
+		return 0, err
+	}
+	dept, ok := depts[k]
+	if !ok {
 		return 0, apperr.ErrNotFound
 	}
-	if err != nil {
-		return 0, fmt.Errorf("find routing rule: %w", err)
-	}
 	return dept, nil
+}
+
+// DepartmentsFor is DepartmentFor for many places in one statement; a key
+// without a rule is missing from the answer.
+func DepartmentsFor(ctx context.Context, q Querier, keys []RouteKey) (map[RouteKey]int64, error) {
+	cats, dists, blocks, wards := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		cats[i], dists[i], blocks[i], wards[i] = k.Category, k.District, k.Block, k.Ward
+	}
+	rows, err := q.Query(ctx, `
+		SELECT u.cat, u.district, u.block, u.ward, r.department_id
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(cat, district, block, ward)
+		CROSS JOIN LATERAL (
+		    SELECT r.department_id FROM routing_rules r LEFT JOIN locations l ON l.id = r.location_id
+		    WHERE r.category_id = u.cat AND (r.location_id IS NULL OR r.location_id IN (u.district, u.block, u.ward))
+		    ORDER BY CASE l.kind WHEN 'WARD' THEN 3 WHEN 'BLOCK' THEN 2 WHEN 'DISTRICT' THEN 1 ELSE 0 END DESC
+		    LIMIT 1) r`, cats, dists, blocks, wards)
+	if err != nil {
+		return nil, fmt.Errorf("find routing rules: %w", err)
+	}
+	out := make(map[RouteKey]int64, len(keys))
+	var k RouteKey
+	var dept int64
+	if _, err := pgx.ForEachRow(rows, []any{&k.Category, &k.District, &k.Block, &k.Ward, &dept}, func() error { out[k] = dept; return nil }); err != nil {
+		return nil, fmt.Errorf("find routing rules: %w", err)
+	}
+	return out, nil
+}
+
+// DistrictPosts returns the posts of level (1 or 2) of each (department,
+// district) pair, in one statement; pairs without one are missing.
+func DistrictPosts(ctx context.Context, q Querier, level int, depts, districts []int64) (map[[2]int64]*Post, error) {
+	rows, err := q.Query(ctx, postSQL+`WHERE p.level = $1 AND (p.department_id, p.district_id) IN
+		(SELECT * FROM unnest($2::bigint[], $3::bigint[]))`, level, depts, districts)
+	if err != nil {
+		return nil, fmt.Errorf("read posts: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]int64]*Post{}
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[[2]int64{p.DepartmentID, *p.DistrictID}] = p
+	}
+	return out, rows.Err()
 }
 
 // ResumeClock restarts a paused SLA clock at now: the deadline moves on by

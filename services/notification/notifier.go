@@ -15,9 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
-	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/clock"
-	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/consumer"
 	"github.com/helpline/helpline/internal/db"
 )
@@ -51,11 +49,9 @@ func (n *Notifier) ConsumerConfig() consumer.Config {
 		Name:   ConsumerName,
 		Events: []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed"},
 		// A late event still sends its message: each event is a message.
-		EveryEvent: true,
-		Handler:    n.handle,
-		// One transaction per fetch; a bad event is retried alone.
-		Batched: true,
-		Batch:   200,
+		EveryEvent:   true,
+		BatchHandler: n.handleBatch,
+		Batch:        200,
 		AfterCommit: func() {
 			select {
 			case n.wake <- struct{}{}:
@@ -65,51 +61,85 @@ func (n *Notifier) ConsumerConfig() consumer.Config {
 	}
 }
 
-func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, ev *helplinev1.ComplaintEvent) error {
-	r, err := complaint.GetByDocket(ctx, tx, ev.GetDocket())
-	if errors.Is(err, apperr.ErrNotFound) {
-		return fmt.Errorf("complaint %s: %w", ev.GetDocket(), consumer.ErrPermanent)
+// handleBatch turns a batch of events into notification rows in three
+// statements: the citizens and action-taken reports of the batch's
+// complaints, the holders of the posts they name, and one insert.
+func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) error {
+	var ids []int64
+	var posts []string
+	for _, ev := range evs {
+		ids = append(ids, ev.GetComplaintId())
+		if p := ev.GetSnapshot().GetPost(); p != "" {
+			posts = append(posts, p)
+		}
 	}
+	type citizen struct{ phone, language, atr string }
+	citizens := map[int64]citizen{}
+	var id int64
+	var c citizen
+	rows, err := tx.Query(ctx, `
+		SELECT c.id, ci.phone, ci.language, c.action_taken_report
+		FROM complaints c JOIN citizens ci ON ci.id = c.citizen_id WHERE c.id = ANY($1)`, ids)
 	if err != nil {
-		return err
+		return fmt.Errorf("read complaints: %w", err)
 	}
-	snap := ev.GetSnapshot()
-	f := facts{
-		Docket: ev.GetDocket(), Helpline: snap.GetHelpline(), Category: snap.GetCategoryCode(), District: snap.GetDistrictCode(),
-		Post: snap.GetPost(), ATR: r.ActionTakenReport, Level: int(snap.GetLevel()),
-		Closure: snap.GetClosure().String()[len("CLOSURE_"):],
+	if _, err := pgx.ForEachRow(rows, []any{&id, &c.phone, &c.language, &c.atr}, func() error { citizens[id] = c; return nil }); err != nil {
+		return fmt.Errorf("read complaints: %w", err)
 	}
-	if snap.GetSlaDueAt() != nil {
-		t := snap.GetSlaDueAt().AsTime()
-		f.Due = &t
+	holders := map[string]string{}
+	var code, holder string
+	rows, err = tx.Query(ctx, `SELECT p.code, coalesce(u.username, '') FROM posts p LEFT JOIN users u ON u.id = p.holder_user_id WHERE p.code = ANY($1)`, posts)
+	if err != nil {
+		return fmt.Errorf("read post holders: %w", err)
 	}
-	type out struct{ recipient, language, body string }
-	var msgs []out
-	switch ev.GetType() {
-	case "registered", "resolved", "closed":
-		if r.CitizenPhone != "" {
-			msgs = append(msgs, out{"phone:" + r.CitizenPhone, r.CitizenLanguage, citizenMessage(ev.GetType(), r.CitizenLanguage, f)})
+	if _, err := pgx.ForEachRow(rows, []any{&code, &holder}, func() error { holders[code] = holder; return nil }); err != nil {
+		return fmt.Errorf("read post holders: %w", err)
+	}
+	var keys, eventIDs, kinds, recipients, languages, bodies []string
+	var complaintIDs []int64
+	for _, ev := range evs {
+		who, ok := citizens[ev.GetComplaintId()]
+		if !ok {
+			n.log.Error("event of a complaint that does not exist: no notification", "event", ev.GetId(), "docket", ev.GetDocket())
+			continue
 		}
-	default: // assigned, transferred, escalated, reopened: the holder of the post named in the snapshot
-		var holder string
-		err := tx.QueryRow(ctx, `SELECT coalesce(u.username, '') FROM posts p LEFT JOIN users u ON u.id = p.holder_user_id WHERE p.code = $1`,
-			snap.GetPost()).Scan(&holder)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
+		snap := ev.GetSnapshot()
+		f := facts{
+			Docket: ev.GetDocket(), Helpline: snap.GetHelpline(), Category: snap.GetCategoryCode(), District: snap.GetDistrictCode(),
+			Post: snap.GetPost(), ATR: who.atr, Level: int(snap.GetLevel()),
+			Closure: snap.GetClosure().String()[len("CLOSURE_"):],
 		}
-		if holder != "" {
-			msgs = append(msgs, out{"user:" + holder, "en", officerMessage(ev.GetType(), f)})
+		if snap.GetSlaDueAt() != nil {
+			t := snap.GetSlaDueAt().AsTime()
+			f.Due = &t
+		}
+		add := func(recipient, language, body string) {
+			keys, eventIDs, kinds = append(keys, ev.GetId()+"/"+recipient), append(eventIDs, ev.GetId()), append(kinds, ev.GetType())
+			recipients, languages, bodies = append(recipients, recipient), append(languages, language), append(bodies, body)
+			complaintIDs = append(complaintIDs, ev.GetComplaintId())
+		}
+		switch ev.GetType() {
+		case "registered", "resolved", "closed":
+			if who.phone != "" {
+				add("phone:"+who.phone, who.language, citizenMessage(ev.GetType(), who.language, f))
+			}
+		default: // assigned, transferred, escalated, reopened: the holder of the post named in the snapshot
+			if h := holders[snap.GetPost()]; h != "" {
+				add("user:"+h, "en", officerMessage(ev.GetType(), f))
+			}
 		}
 	}
-	now := n.clock.Now()
-	for _, m := range msgs {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO notifications (idempotency_key, event_id, complaint_id, kind, recipient, language, body, status, created_at, next_attempt_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $9) ON CONFLICT (idempotency_key) DO NOTHING`,
-			ev.GetId()+"/"+m.recipient, ev.GetId(), ev.GetComplaintId(), ev.GetType(), m.recipient, m.language, m.body, now, time.Now())
-		if err != nil {
-			return fmt.Errorf("write notification: %w", err)
-		}
+	if len(keys) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO notifications (idempotency_key, event_id, complaint_id, kind, recipient, language, body, status, created_at, next_attempt_at)
+		SELECT k, e, c, kind, r, l, b, 'PENDING', $8, $9
+		FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(k, e, c, kind, r, l, b)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
+		keys, eventIDs, complaintIDs, kinds, recipients, languages, bodies, n.clock.Now(), time.Now())
+	if err != nil {
+		return fmt.Errorf("write notifications: %w", err)
 	}
 	return nil
 }

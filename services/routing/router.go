@@ -2,12 +2,10 @@ package routing
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
-	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/consumer"
@@ -27,13 +25,6 @@ func (s *Service) RouterConfig() consumer.Config {
 		Workers:      2,
 		AfterCommit:  s.wake,
 	}
-}
-
-// routeKey is what the routing decision depends on.
-type routeKey struct {
-	category    int64
-	district    int64
-	block, ward int64 // 0: none
 }
 
 // routeBatch sends each registered complaint of evs to the L1 post of the
@@ -61,26 +52,16 @@ func (s *Service) routeBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1.C
 		return err
 	}
 	ackDue := cal.DueAt(now, 1)
-	decisions := map[routeKey]decision{}
+	decisions, err := s.decideAll(ctx, tx, recs)
+	if err != nil {
+		return err
+	}
 	sla := map[int64]int{}
 	for _, rec := range recs {
 		if rec.Status != complaint.Registered {
 			continue // routed already
 		}
-		key := routeKey{category: rec.CategoryID, district: rec.DistrictID}
-		if rec.BlockID != nil {
-			key.block = *rec.BlockID
-		}
-		if rec.WardID != nil {
-			key.ward = *rec.WardID
-		}
-		d, ok := decisions[key]
-		if !ok {
-			if d, err = s.decide(ctx, tx, rec); err != nil {
-				return err
-			}
-			decisions[key] = d
-		}
+		d := decisions[complaint.RouteKeyOf(rec.CategoryID, rec)]
 		if d.post == nil {
 			if err := complaint.Apply(ctx, tx, rec, complaint.Change{Action: complaint.RouteNone, Note: d.why}, now); err != nil {
 				return err
@@ -109,21 +90,50 @@ type decision struct {
 	why  string
 }
 
-// decide finds the L1 post a complaint like rec goes to, or why none.
-func (s *Service) decide(ctx context.Context, tx pgx.Tx, rec *complaint.Record) (decision, error) {
-	var d decision
-	dept, err := complaint.DepartmentFor(ctx, tx, rec.CategoryID, rec)
-	if errors.Is(err, apperr.ErrNotFound) {
-		d.why = "no routing rule for category " + rec.CategoryCode + " in " + rec.DistrictCode
-		return d, nil
+// decideAll finds, in two statements, where the registered complaints of
+// recs go: the L1 post of the department the most specific rule names for
+// their category and place, or the unrouted queue and why.
+func (s *Service) decideAll(ctx context.Context, tx pgx.Tx, recs []*complaint.Record) (map[complaint.RouteKey]decision, error) {
+	var keys []complaint.RouteKey
+	seen := map[complaint.RouteKey]bool{}
+	for _, rec := range recs {
+		if k := complaint.RouteKeyOf(rec.CategoryID, rec); rec.Status == complaint.Registered && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
 	}
+	out := make(map[complaint.RouteKey]decision, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	depts, err := complaint.DepartmentsFor(ctx, tx, keys)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
-	d.post, err = complaint.PostFor(ctx, tx, dept, 1, rec.DistrictID)
-	if errors.Is(err, apperr.ErrNotFound) {
-		d.why = "the routed department has no level 1 post in " + rec.DistrictCode
-		return d, nil
+	var pd, pdist []int64
+	for _, k := range keys {
+		if dept, ok := depts[k]; ok {
+			pd, pdist = append(pd, dept), append(pdist, k.District)
+		}
 	}
-	return d, err
+	posts, err := complaint.DistrictPosts(ctx, tx, 1, pd, pdist)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		k := complaint.RouteKeyOf(rec.CategoryID, rec)
+		if !seen[k] {
+			continue
+		}
+		dept, ok := depts[k]
+		switch {
+		case !ok:
+			out[k] = decision{why: "no routing rule for category " + rec.CategoryCode + " in " + rec.DistrictCode}
+		case posts[[2]int64{dept, k.District}] == nil:
+			out[k] = decision{why: "the routed department has no level 1 post in " + rec.DistrictCode}
+		default:
+			out[k] = decision{post: posts[[2]int64{dept, k.District}]}
+		}
+	}
+	return out, nil
 }
