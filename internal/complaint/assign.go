@@ -64,6 +64,22 @@ func SLADays(ctx context.Context, q Querier, categoryID int64, level int) (int, 
 	return days, nil
 }
 
+// SLAsDays returns the SLA in working days at level of each category of
+// ids, in one statement.
+func SLAsDays(ctx context.Context, q Querier, ids []int64, level int) (map[int64]int, error) {
+	rows, err := q.Query(ctx, `SELECT id, sla_days[$2] FROM categories WHERE id = ANY($1)`, ids, level)
+	if err != nil {
+		return nil, fmt.Errorf("read slas: %w", err)
+	}
+	out := map[int64]int{}
+	var id int64
+	var days int
+	if _, err := pgx.ForEachRow(rows, []any{&id, &days}, func() error { out[id] = days; return nil }); err != nil {
+		return nil, fmt.Errorf("read slas: %w", err)
+	}
+	return out, nil
+}
+
 // Deadline returns the SLA deadline of an assignment of categoryID at
 // level starting from from.
 func Deadline(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, categoryID int64, level int, from time.Time) (time.Time, error) {

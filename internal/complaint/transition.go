@@ -28,9 +28,60 @@ type Change struct {
 
 // Apply performs ch on r, which the caller read with LockByDocket or
 // LockByID in tx: it checks the lifecycle table and the expected version,
-// then writes the new state, a history entry and the event, all in tx.
-// A refused change returns FAILED_PRECONDITION and writes nothing.
+// then writes the new state, a history entry and the event, all in tx (in
+// one round trip). A refused change returns FAILED_PRECONDITION and writes
+// nothing.
 func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) error {
+	return ApplyMany(ctx, tx, []*Record{r}, []Change{ch}, now)
+}
+
+// ApplyMany performs chs[i] on recs[i] for every i, as Apply does, and
+// sends every write in one round trip. When one change is refused or a
+// write fails, no record is changed and the error is returned; the caller
+// rolls tx back.
+func ApplyMany(ctx context.Context, tx pgx.Tx, recs []*Record, chs []Change, now time.Time) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	before := make([]Record, len(recs))
+	restore := func(n int) {
+		for i := range n {
+			*recs[i] = before[i]
+		}
+	}
+	for i, r := range recs {
+		before[i] = *r
+		if err := queueChange(ctx, b, r, chs[i], now); err != nil {
+			restore(i + 1)
+			return err
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	for i := 0; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			restore(len(recs))
+			switch i % 3 {
+			case 0:
+				return fmt.Errorf("update complaint: %w", err)
+			case 1:
+				return fmt.Errorf("append history: %w", err)
+			default:
+				return fmt.Errorf("write outbox: %w", err)
+			}
+		}
+	}
+	if err := br.Close(); err != nil {
+		restore(len(recs))
+		return err
+	}
+	return nil
+}
+
+// queueChange checks ch against the lifecycle table, applies it to r and
+// queues its three writes (state, history entry, event) on b.
+func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now time.Time) error {
 	rule, ok := Table[ch.Action]
 	if !ok {
 		return fmt.Errorf("unknown action %q", ch.Action)
@@ -50,18 +101,15 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 	if ch.ExpectedVersion != 0 && ch.ExpectedVersion != r.Version {
 		return apperr.Precondition("complaint %s is at version %d, not %d: reload it", r.Docket, r.Version, ch.ExpectedVersion)
 	}
-	before := *r
 	from := r.Status
 	r.Status = rule.Next(r.Status)
 	if ch.Mutate != nil {
 		if err := ch.Mutate(r); err != nil {
-			*r = before
 			return err
 		}
 	}
 	r.Version++
 	r.UpdatedAt = now
-	b := &pgx.Batch{}
 	b.Queue(`
 		UPDATE complaints SET version = $2, status = $3, category_id = $4, department_id = $5, post_id = $6,
 		       level = $7, sla_due_at = $8, updated_at = $9, resolved_at = $10, closed_at = $11,
@@ -79,41 +127,12 @@ func Apply(ctx context.Context, tx pgx.Tx, r *Record, ch Change, now time.Time) 
 		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt,
 		r.EscalationCount, r.FeedbackReached, r.ResolvedOnTime, r.Assignments,
 		r.AcksOnTime, r.AckDueAt)
-	if err := record(ctx, tx, b, r, ch.Action, from, ch.Note, who, now); err != nil {
-		*r = before
-		return err
-	}
-	return nil
-}
-
-// record queues the history entry and the outbox event of a change after
-// what b holds (the complaint's update) and sends them all in one round
-// trip.
-func record(ctx context.Context, tx pgx.Tx, b *pgx.Batch, r *Record, action Action, from Status, note string, who caller.Caller, now time.Time) error {
-	queued := b.Len()
 	b.Queue(`
 		INSERT INTO complaint_history (complaint_id, version, action, from_status, to_status, actor, actor_role, note, at,
 		                               department_code, category_code, district_code, post_code, level, sla_due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		historyRow(r, action, from, note, who, now)...)
-	if err := outbox.Queue(b, event(r, action, from, note, who, now)); err != nil {
-		return err
-	}
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	for i := 0; i < b.Len(); i++ {
-		if _, err := br.Exec(); err != nil {
-			switch {
-			case i < queued:
-				return fmt.Errorf("update complaint: %w", err)
-			case i == queued:
-				return fmt.Errorf("append history: %w", err)
-			default:
-				return fmt.Errorf("write outbox: %w", err)
-			}
-		}
-	}
-	return br.Close()
+		historyRow(r, ch.Action, from, ch.Note, who, now)...)
+	return outbox.Queue(b, event(r, ch.Action, from, ch.Note, who, now))
 }
 
 // historyColumns are the complaint_history columns historyRow fills.

@@ -171,7 +171,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	}
 	streamCtx, cancelStream := context.WithTimeout(ctx, 30*time.Second)
 	_, err = natsbus.EnsureStream(streamCtx, js, natsbus.StreamOptions{
-		Replicas: cfg.StreamReplicas, Duplicates: time.Hour, MaxAge: cfg.Retention,
+		// The relay republishes after a crash within seconds; JetStream
+		// keeps every id of the window in memory (about 100 bytes each, 4,000
+		// a second at full load), and consumers drop redeliveries by event
+		// id anyway: two minutes is plenty.
+		Replicas: cfg.StreamReplicas, Duplicates: 2 * time.Minute, MaxAge: cfg.Retention,
 	})
 	cancelStream()
 	if err != nil {

@@ -56,31 +56,28 @@ func (s *Service) routeBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1.C
 	if err != nil {
 		return err
 	}
-	sla := map[int64]int{}
+	var cats []int64
+	for _, rec := range recs {
+		cats = append(cats, rec.CategoryID)
+	}
+	sla, err := complaint.SLAsDays(ctx, tx, cats, 1)
+	if err != nil {
+		return err
+	}
+	var todo []*complaint.Record
+	var changes []complaint.Change
 	for _, rec := range recs {
 		if rec.Status != complaint.Registered {
 			continue // routed already
 		}
 		d := decisions[complaint.RouteKeyOf(rec.CategoryID, rec)]
-		if d.post == nil {
-			if err := complaint.Apply(ctx, tx, rec, complaint.Change{Action: complaint.RouteNone, Note: d.why}, now); err != nil {
-				return err
-			}
-			continue
+		ch := complaint.Change{Action: complaint.RouteNone, Note: d.why}
+		if d.post != nil {
+			ch = complaint.Change{Action: complaint.Route, Mutate: complaint.AssignTo(d.post, cal.DueAt(now, sla[rec.CategoryID]), ackDue)}
 		}
-		days, ok := sla[rec.CategoryID]
-		if !ok {
-			if days, err = complaint.SLADays(ctx, tx, rec.CategoryID, 1); err != nil {
-				return err
-			}
-			sla[rec.CategoryID] = days
-		}
-		due := cal.DueAt(now, days)
-		if err := complaint.Apply(ctx, tx, rec, complaint.Change{Action: complaint.Route, Mutate: complaint.AssignTo(d.post, due, ackDue)}, now); err != nil {
-			return err
-		}
+		todo, changes = append(todo, rec), append(changes, ch)
 	}
-	return nil
+	return complaint.ApplyMany(ctx, tx, todo, changes, now)
 }
 
 // decision is where complaints of one category and place go: an L1 post,
