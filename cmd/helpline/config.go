@@ -27,6 +27,9 @@ type config struct {
 	seed         bool
 	logLevel     string
 	logFormat    string
+	memoryLimit  string
+	// memoryBytes is memoryLimit parsed; 0 leaves the Go runtime's default.
+	memoryBytes int64
 }
 
 // knownEnv records every variable the binary reads, for the compose check.
@@ -95,6 +98,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.webhookToken, "notify-webhook-token", env("HELPLINE_NOTIFY_WEBHOOK_TOKEN", ""), "bearer token for the gateway (HELPLINE_NOTIFY_WEBHOOK_TOKEN)")
 	fs.BoolVar(&c.NATSSyncAlways, "nats-sync-always", envBool("HELPLINE_NATS_SYNC_ALWAYS", false), "embedded JetStream fsyncs every write before acknowledging it (HELPLINE_NATS_SYNC_ALWAYS)")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait at most 10 ms, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
+	fs.StringVar(&c.memoryLimit, "memory-limit", env("HELPLINE_MEMORY_LIMIT", "256MiB"), "soft memory limit of the Go runtime, e.g. 256MiB or 1GiB; off for none; GOMEMLIMIT wins when set (HELPLINE_MEMORY_LIMIT)")
 	fs.BoolVar(&c.Pprof, "pprof", envBool("HELPLINE_PPROF", false), "serve Go's profiler at /debug/pprof/ on the HTTP address (HELPLINE_PPROF)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }
@@ -105,6 +109,13 @@ func (c *config) finish() error {
 		return fmt.Errorf("-db-max-conns: must be between 1 and 1000")
 	}
 	c.DBMaxConns = int32(c.dbMaxConns)
+	if c.memoryLimit != "" {
+		n, err := parseSize(c.memoryLimit)
+		if err != nil {
+			return fmt.Errorf("-memory-limit: %w", err)
+		}
+		c.memoryBytes = n
+	}
 	c.Services = nil
 	for _, s := range strings.Split(c.services, ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -145,4 +156,28 @@ func calendarFromEnv() calendar.Calendar {
 		return calendar.Default
 	}
 	return c.Calendar
+}
+
+// parseSize reads a byte size such as 256MiB, 1GiB, 300MB or 1048576; "off" is 0.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "off") {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size like 256MiB", s)
+	}
+	return n * mult, nil
 }

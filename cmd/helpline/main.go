@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -159,6 +160,11 @@ func loadSeed(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 }
 
 func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && c.memoryBytes > 0 {
+		// The garbage collector works harder as the heap nears the limit,
+		// instead of letting it grow to twice the live data.
+		debug.SetMemoryLimit(c.memoryBytes)
+	}
 	var demoPassword string
 	if c.seed {
 		var err error
