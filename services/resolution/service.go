@@ -92,7 +92,10 @@ func (s *Service) ListAssignedComplaints(ctx context.Context, req *helplinev1.Li
 	if after != nil {
 		where = append(where, fmt.Sprintf("(c.sla_due_at, c.id) > (%s, %s)", arg(after.At), arg(after.ID)))
 	}
-	q := complaint.SelectSQL + " WHERE " + strings.Join(where, " AND ") + " ORDER BY c.sla_due_at, c.id LIMIT " + arg(limit+1)
+	// Pick the page's ids from the queue index first, then join what a
+	// complaint shows for those alone (not for the whole queue).
+	q := complaint.SelectSQL + " WHERE c.id IN (SELECT c.id FROM complaints c WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY c.sla_due_at, c.id LIMIT " + arg(limit+1) + ") ORDER BY c.sla_due_at, c.id"
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list queue: %w", err)
