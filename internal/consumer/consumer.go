@@ -99,9 +99,11 @@ func (c *Consumer) ensure(ctx context.Context) (jetstream.Consumer, error) {
 }
 
 // Run fetches and applies events until ctx ends, retrying failures forever.
-// Messages stream in through one pull subscription; each worker takes the
-// first message that arrives and whatever else is already buffered, up to
-// Batch, so a lone event is applied at once and a flood in large batches.
+// Each worker takes whatever is available at once, up to Batch; when
+// nothing is, it waits for the first message and then takes what else came
+// with it. A lone event is applied at once, a flood in large batches, and
+// every fetch is a fresh pull request, so a consumer leader lost in a NATS
+// cluster costs one failed fetch.
 func (c *Consumer) Run(ctx context.Context) error {
 	var cons jetstream.Consumer
 	for cons == nil {
@@ -117,48 +119,34 @@ func (c *Consumer) Run(ctx context.Context) error {
 			sleep(ctx, time.Second)
 		}
 	}
-	for ctx.Err() == nil {
-		it, err := cons.Messages(jetstream.PullMaxMessages(2 * c.cfg.Batch))
-		if err != nil {
-			c.log.Warn("subscribe failed; retrying", "err", err)
-			sleep(ctx, 500*time.Millisecond)
-			continue
-		}
-		var wg sync.WaitGroup
-		for range max(1, c.cfg.Workers) {
-			wg.Go(func() { c.work(ctx, it) })
-		}
-		stop := context.AfterFunc(ctx, it.Stop)
-		wg.Wait()
-		stop()
-		it.Stop()
-		if ctx.Err() == nil {
-			sleep(ctx, 100*time.Millisecond) // the iterator ended: start a new one
-		}
+	var wg sync.WaitGroup
+	for range max(1, c.cfg.Workers) {
+		wg.Go(func() { c.work(ctx, cons) })
 	}
+	wg.Wait()
 	return nil
 }
 
-// work applies batches from it until ctx ends or the iterator closes.
-func (c *Consumer) work(ctx context.Context, it jetstream.MessagesContext) {
+// work applies batches until ctx ends.
+func (c *Consumer) work(ctx context.Context, cons jetstream.Consumer) {
 	for ctx.Err() == nil {
-		first, err := it.Next(jetstream.NextMaxWait(time.Second))
-		if errors.Is(err, nats.ErrTimeout) {
-			continue
+		msgs, err := fetch(cons.FetchNoWait(c.cfg.Batch))
+		if err == nil && len(msgs) == 0 {
+			msgs, err = fetch(cons.Fetch(1, jetstream.FetchMaxWait(time.Second)))
+			if err == nil && len(msgs) == 1 && c.cfg.Batch > 1 {
+				more, _ := fetch(cons.FetchNoWait(c.cfg.Batch - 1))
+				msgs = append(msgs, more...)
+			}
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				c.log.Debug("message iterator ended", "err", err)
+				c.log.Warn("fetch failed; retrying", "err", err)
+				sleep(ctx, 500*time.Millisecond)
 			}
-			return
+			continue
 		}
-		msgs := []jetstream.Msg{first}
-		for len(msgs) < c.cfg.Batch {
-			m, err := it.Next(jetstream.NextMaxWait(time.Millisecond))
-			if err != nil {
-				break
-			}
-			msgs = append(msgs, m)
+		if len(msgs) == 0 {
+			continue
 		}
 		applied := 0
 		if c.cfg.BatchHandler != nil || c.cfg.Batched {
@@ -174,6 +162,21 @@ func (c *Consumer) work(ctx context.Context, it jetstream.MessagesContext) {
 			c.cfg.AfterCommit()
 		}
 	}
+}
+
+// fetch collects a fetch's messages.
+func fetch(batch jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := batch.Error(); err != nil && len(msgs) == 0 && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, nats.ErrTimeout) {
+		return nil, err
+	}
+	return msgs, nil // what arrived before an error is applied; the rest comes with the next fetch
 }
 
 // handle applies one message and acks it; it reports whether a transaction committed.
