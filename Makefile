@@ -28,14 +28,14 @@ test-faults: test-postgres
 	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
 		go test -tags faults -count=1 -timeout 20m -v ./test/faults/
 
-## generate: regenerate api/ from proto/ (buf from tools/go.mod; protoc-gen-go* from go.mod)
+## generate: regenerate api/ and the OpenAPI document from proto/ (buf from tools/go.mod; the protoc plugins from go.mod)
 generate:
 	go tool -modfile=tools/go.mod buf generate
 
 ## check-generated: fail when the committed generated code differs from a fresh generation
 check-generated: generate
-	git diff --exit-code -- api/
-	@test -z "$$(git status --porcelain -- api/)" || { git status --porcelain -- api/; exit 1; }
+	git diff --exit-code -- api/ internal/gateway/openapi/
+	@test -z "$$(git status --porcelain -- api/ internal/gateway/openapi/)" || { git status --porcelain -- api/ internal/gateway/openapi/; exit 1; }
 
 ## lint: gofmt, go vet and buf lint
 lint:

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
@@ -33,6 +34,7 @@ import (
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/consumer"
 	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/gateway"
 	"github.com/helpline/helpline/internal/natsbus"
 	"github.com/helpline/helpline/internal/outbox"
 	"github.com/helpline/helpline/internal/password"
@@ -119,6 +121,7 @@ type Server struct {
 	nc       *nats.Conn
 	embedded *natsserver.Server
 	grpc     *grpc.Server
+	loop     *grpc.ClientConn // to grpc, for the REST gateway
 	http     *http.Server
 	health   *health.Server
 	cancel   context.CancelFunc
@@ -283,7 +286,18 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 		}
 		s.HTTPAddr = hl.Addr()
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof), ReadHeaderTimeout: 10 * time.Second}
+		if s.loop, err = grpc.NewClient(loopback(s.GRPCAddr), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+			return nil, fmt.Errorf("rest gateway: %w", err)
+		}
+		var services []string
+		for name := range s.grpc.GetServiceInfo() {
+			services = append(services, name)
+		}
+		rest, err := gateway.New(bg, s.loop, services)
+		if err != nil {
+			return nil, err
+		}
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
@@ -323,8 +337,20 @@ func (s *Server) Methods() []string {
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
-func (s *Server) httpHandler(profiler bool) http.Handler {
+// loopback is the address this process dials to reach its own gRPC server.
+func loopback(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(a.String())
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return tcp.String()
+}
+
+func (s *Server) httpHandler(profiler bool, rest http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/v1/", rest)
+	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -382,6 +408,9 @@ func (s *Server) close() {
 	}
 	if s.http != nil {
 		_ = s.http.Close()
+	}
+	if s.loop != nil {
+		_ = s.loop.Close()
 	}
 	s.wg.Wait()
 	if s.nc != nil {

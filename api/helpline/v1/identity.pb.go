@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -942,7 +943,7 @@ var File_helpline_v1_identity_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x1ahelpline/v1/identity.proto\x12\vhelpline.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"\xd9\x01\n" +
+	"\x1ahelpline/v1/identity.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"\xd9\x01\n" +
 	"\x04User\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12%\n" +
@@ -998,18 +999,20 @@ const file_helpline_v1_identity_proto_rawDesc = "" +
 	"\x12RevokeTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"\x15\n" +
-	"\x13RevokeTokenResponse2\xfa\x04\n" +
-	"\x0fIdentityService\x12>\n" +
-	"\x05Login\x12\x19.helpline.v1.LoginRequest\x1a\x1a.helpline.v1.LoginResponse\x12A\n" +
-	"\x06WhoAmI\x12\x1a.helpline.v1.WhoAmIRequest\x1a\x1b.helpline.v1.WhoAmIResponse\x12M\n" +
+	"\x13RevokeTokenResponse2\xd6\x06\n" +
+	"\x0fIdentityService\x12T\n" +
+	"\x05Login\x12\x19.helpline.v1.LoginRequest\x1a\x1a.helpline.v1.LoginResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/login\x12U\n" +
+	"\x06WhoAmI\x12\x1a.helpline.v1.WhoAmIRequest\x1a\x1b.helpline.v1.WhoAmIResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/whoami\x12c\n" +
 	"\n" +
-	"CreateUser\x12\x1e.helpline.v1.CreateUserRequest\x1a\x1f.helpline.v1.CreateUserResponse\x12J\n" +
-	"\tListUsers\x12\x1d.helpline.v1.ListUsersRequest\x1a\x1e.helpline.v1.ListUsersResponse\x12P\n" +
-	"\vDisableUser\x12\x1f.helpline.v1.DisableUserRequest\x1a .helpline.v1.DisableUserResponse\x12V\n" +
-	"\rResetPassword\x12!.helpline.v1.ResetPasswordRequest\x1a\".helpline.v1.ResetPasswordResponse\x12M\n" +
+	"CreateUser\x12\x1e.helpline.v1.CreateUserRequest\x1a\x1f.helpline.v1.CreateUserResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/users\x12]\n" +
+	"\tListUsers\x12\x1d.helpline.v1.ListUsersRequest\x1a\x1e.helpline.v1.ListUsersResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/users\x12y\n" +
+	"\vDisableUser\x12\x1f.helpline.v1.DisableUserRequest\x1a .helpline.v1.DisableUserResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/users/{username}/disable\x12\x80\x01\n" +
+	"\rResetPassword\x12!.helpline.v1.ResetPasswordRequest\x1a\".helpline.v1.ResetPasswordResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/users/{username}/password\x12d\n" +
 	"\n" +
-	"IssueToken\x12\x1e.helpline.v1.IssueTokenRequest\x1a\x1f.helpline.v1.IssueTokenResponse\x12P\n" +
-	"\vRevokeToken\x12\x1f.helpline.v1.RevokeTokenRequest\x1a .helpline.v1.RevokeTokenResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"IssueToken\x12\x1e.helpline.v1.IssueTokenRequest\x1a\x1f.helpline.v1.IssueTokenResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n" +
+	"/v1/tokens\x12n\n" +
+	"\vRevokeToken\x12\x1f.helpline.v1.RevokeTokenRequest\x1a .helpline.v1.RevokeTokenResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/tokens/revokeB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_identity_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -522,7 +523,7 @@ var File_helpline_v1_intake_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"\x18helpline/v1/intake.proto\x12\vhelpline.v1\x1a\x18helpline/v1/common.proto\"\xb9\x02\n" +
+	"\x18helpline/v1/intake.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18helpline/v1/common.proto\"\xb9\x02\n" +
 	"\x18RegisterComplaintRequest\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12.\n" +
 	"\acitizen\x18\x02 \x01(\v2\x14.helpline.v1.CitizenR\acitizen\x121\n" +
@@ -557,12 +558,12 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\x121\n" +
 	"\x14provides_information\x18\x04 \x01(\bR\x13providesInformation\"K\n" +
 	"\x13AddFollowUpResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xfb\x02\n" +
-	"\rIntakeService\x12b\n" +
-	"\x11RegisterComplaint\x12%.helpline.v1.RegisterComplaintRequest\x1a&.helpline.v1.RegisterComplaintResponse\x12S\n" +
-	"\fGetComplaint\x12 .helpline.v1.GetComplaintRequest\x1a!.helpline.v1.GetComplaintResponse\x12_\n" +
-	"\x10SearchComplaints\x12$.helpline.v1.SearchComplaintsRequest\x1a%.helpline.v1.SearchComplaintsResponse\x12P\n" +
-	"\vAddFollowUp\x12\x1f.helpline.v1.AddFollowUpRequest\x1a .helpline.v1.AddFollowUpResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xfe\x03\n" +
+	"\rIntakeService\x12}\n" +
+	"\x11RegisterComplaint\x12%.helpline.v1.RegisterComplaintRequest\x1a&.helpline.v1.RegisterComplaintResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/complaints\x12t\n" +
+	"\fGetComplaint\x12 .helpline.v1.GetComplaintRequest\x1a!.helpline.v1.GetComplaintResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/complaints/{docket}\x12w\n" +
+	"\x10SearchComplaints\x12$.helpline.v1.SearchComplaintsRequest\x1a%.helpline.v1.SearchComplaintsResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/complaints\x12\x7f\n" +
+	"\vAddFollowUp\x12\x1f.helpline.v1.AddFollowUpRequest\x1a .helpline.v1.AddFollowUpResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/complaints/{docket}/follow-upsB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_intake_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1315,7 +1316,7 @@ var File_helpline_v1_resolution_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_resolution_proto_rawDesc = "" +
 	"\n" +
-	"\x1chelpline/v1/resolution.proto\x12\vhelpline.v1\x1a\x18helpline/v1/common.proto\"t\n" +
+	"\x1chelpline/v1/resolution.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18helpline/v1/common.proto\"t\n" +
 	"\x1bAcknowledgeComplaintRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\x12\x12\n" +
 	"\x04note\x18\x02 \x01(\tR\x04note\x12)\n" +
@@ -1397,19 +1398,19 @@ const file_helpline_v1_resolution_proto_rawDesc = "" +
 	"$SPECIAL_CLOSURE_REASON_POLICY_MATTER\x10\x01\x12%\n" +
 	"!SPECIAL_CLOSURE_REASON_SUB_JUDICE\x10\x02\x12*\n" +
 	"&SPECIAL_CLOSURE_REASON_NOT_A_GRIEVANCE\x10\x03\x12$\n" +
-	" SPECIAL_CLOSURE_REASON_DUPLICATE\x10\x042\xd9\b\n" +
-	"\x11ResolutionService\x12q\n" +
-	"\x16ListAssignedComplaints\x12*.helpline.v1.ListAssignedComplaintsRequest\x1a+.helpline.v1.ListAssignedComplaintsResponse\x12k\n" +
-	"\x14AcknowledgeComplaint\x12(.helpline.v1.AcknowledgeComplaintRequest\x1a).helpline.v1.AcknowledgeComplaintResponse\x12D\n" +
-	"\aAddNote\x12\x1b.helpline.v1.AddNoteRequest\x1a\x1c.helpline.v1.AddNoteResponse\x12e\n" +
-	"\x12RequestInformation\x12&.helpline.v1.RequestInformationRequest\x1a'.helpline.v1.RequestInformationResponse\x12\\\n" +
-	"\x0fResumeComplaint\x12#.helpline.v1.ResumeComplaintRequest\x1a$.helpline.v1.ResumeComplaintResponse\x12_\n" +
-	"\x10ResolveComplaint\x12$.helpline.v1.ResolveComplaintRequest\x1a%.helpline.v1.ResolveComplaintResponse\x12\\\n" +
-	"\x0fReturnComplaint\x12#.helpline.v1.ReturnComplaintRequest\x1a$.helpline.v1.ReturnComplaintResponse\x12b\n" +
-	"\x11TransferComplaint\x12%.helpline.v1.TransferComplaintRequest\x1a&.helpline.v1.TransferComplaintResponse\x12n\n" +
-	"\x15ProposeSpecialClosure\x12).helpline.v1.ProposeSpecialClosureRequest\x1a*.helpline.v1.ProposeSpecialClosureResponse\x12k\n" +
-	"\x14DecideSpecialClosure\x12(.helpline.v1.DecideSpecialClosureRequest\x1a).helpline.v1.DecideSpecialClosureResponse\x12Y\n" +
-	"\x0eLinkComplaints\x12\".helpline.v1.LinkComplaintsRequest\x1a#.helpline.v1.LinkComplaintsResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	" SPECIAL_CLOSURE_REASON_DUPLICATE\x10\x042\xd5\f\n" +
+	"\x11ResolutionService\x12\x87\x01\n" +
+	"\x16ListAssignedComplaints\x12*.helpline.v1.ListAssignedComplaintsRequest\x1a+.helpline.v1.ListAssignedComplaintsResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/worklist\x12\x9b\x01\n" +
+	"\x14AcknowledgeComplaint\x12(.helpline.v1.AcknowledgeComplaintRequest\x1a).helpline.v1.AcknowledgeComplaintResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/complaints/{docket}/acknowledge\x12n\n" +
+	"\aAddNote\x12\x1b.helpline.v1.AddNoteRequest\x1a\x1c.helpline.v1.AddNoteResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/complaints/{docket}/notes\x12\x9d\x01\n" +
+	"\x12RequestInformation\x12&.helpline.v1.RequestInformationRequest\x1a'.helpline.v1.RequestInformationResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/complaints/{docket}/request-information\x12\x87\x01\n" +
+	"\x0fResumeComplaint\x12#.helpline.v1.ResumeComplaintRequest\x1a$.helpline.v1.ResumeComplaintResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/complaints/{docket}/resume\x12\x8b\x01\n" +
+	"\x10ResolveComplaint\x12$.helpline.v1.ResolveComplaintRequest\x1a%.helpline.v1.ResolveComplaintResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/complaints/{docket}/resolve\x12\x87\x01\n" +
+	"\x0fReturnComplaint\x12#.helpline.v1.ReturnComplaintRequest\x1a$.helpline.v1.ReturnComplaintResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/complaints/{docket}/return\x12\x8f\x01\n" +
+	"\x11TransferComplaint\x12%.helpline.v1.TransferComplaintRequest\x1a&.helpline.v1.TransferComplaintResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/complaints/{docket}/transfer\x12\xa2\x01\n" +
+	"\x15ProposeSpecialClosure\x12).helpline.v1.ProposeSpecialClosureRequest\x1a*.helpline.v1.ProposeSpecialClosureResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/complaints/{docket}/special-closure\x12\xa8\x01\n" +
+	"\x14DecideSpecialClosure\x12(.helpline.v1.DecideSpecialClosureRequest\x1a).helpline.v1.DecideSpecialClosureResponse\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/complaints/{docket}/special-closure/decision\x12\x83\x01\n" +
+	"\x0eLinkComplaints\x12\".helpline.v1.LinkComplaintsRequest\x1a#.helpline.v1.LinkComplaintsResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/complaints/{docket}/linksB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_resolution_proto_rawDescOnce sync.Once

@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -2129,7 +2130,7 @@ var File_helpline_v1_routing_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x19helpline/v1/routing.proto\x12\vhelpline.v1\x1a\x18helpline/v1/common.proto\"G\n" +
+	"\x19helpline/v1/routing.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x18helpline/v1/common.proto\"G\n" +
 	"\x04Ward\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x17\n" +
@@ -2253,26 +2254,26 @@ const file_helpline_v1_routing_proto_rawDesc = "" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12)\n" +
 	"\x10expected_version\x18\x05 \x01(\x03R\x0fexpectedVersion\"O\n" +
 	"\x17AssignComplaintResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\x93\v\n" +
-	"\x0eRoutingService\x12Y\n" +
-	"\x0eUpsertDistrict\x12\".helpline.v1.UpsertDistrictRequest\x1a#.helpline.v1.UpsertDistrictResponse\x12V\n" +
-	"\rListDistricts\x12!.helpline.v1.ListDistrictsRequest\x1a\".helpline.v1.ListDistrictsResponse\x12_\n" +
-	"\x10UpsertDepartment\x12$.helpline.v1.UpsertDepartmentRequest\x1a%.helpline.v1.UpsertDepartmentResponse\x12\\\n" +
-	"\x0fListDepartments\x12#.helpline.v1.ListDepartmentsRequest\x1a$.helpline.v1.ListDepartmentsResponse\x12Y\n" +
-	"\x0eUpsertCategory\x12\".helpline.v1.UpsertCategoryRequest\x1a#.helpline.v1.UpsertCategoryResponse\x12Y\n" +
-	"\x0eListCategories\x12\".helpline.v1.ListCategoriesRequest\x1a#.helpline.v1.ListCategoriesResponse\x12M\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xa9\x0e\n" +
+	"\x0eRoutingService\x12s\n" +
+	"\x0eUpsertDistrict\x12\".helpline.v1.UpsertDistrictRequest\x1a#.helpline.v1.UpsertDistrictResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/districts\x12m\n" +
+	"\rListDistricts\x12!.helpline.v1.ListDistrictsRequest\x1a\".helpline.v1.ListDistrictsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/districts\x12{\n" +
+	"\x10UpsertDepartment\x12$.helpline.v1.UpsertDepartmentRequest\x1a%.helpline.v1.UpsertDepartmentResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/departments\x12u\n" +
+	"\x0fListDepartments\x12#.helpline.v1.ListDepartmentsRequest\x1a$.helpline.v1.ListDepartmentsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/departments\x12t\n" +
+	"\x0eUpsertCategory\x12\".helpline.v1.UpsertCategoryRequest\x1a#.helpline.v1.UpsertCategoryResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/categories\x12q\n" +
+	"\x0eListCategories\x12\".helpline.v1.ListCategoriesRequest\x1a#.helpline.v1.ListCategoriesResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/categories\x12c\n" +
 	"\n" +
-	"UpsertPost\x12\x1e.helpline.v1.UpsertPostRequest\x1a\x1f.helpline.v1.UpsertPostResponse\x12J\n" +
-	"\tListPosts\x12\x1d.helpline.v1.ListPostsRequest\x1a\x1e.helpline.v1.ListPostsResponse\x12b\n" +
-	"\x11UpsertRoutingRule\x12%.helpline.v1.UpsertRoutingRuleRequest\x1a&.helpline.v1.UpsertRoutingRuleResponse\x12_\n" +
-	"\x10ListRoutingRules\x12$.helpline.v1.ListRoutingRulesRequest\x1a%.helpline.v1.ListRoutingRulesResponse\x12V\n" +
-	"\rUpsertHoliday\x12!.helpline.v1.UpsertHolidayRequest\x1a\".helpline.v1.UpsertHolidayResponse\x12S\n" +
-	"\fListHolidays\x12 .helpline.v1.ListHolidaysRequest\x1a!.helpline.v1.ListHolidaysResponse\x12M\n" +
+	"UpsertPost\x12\x1e.helpline.v1.UpsertPostRequest\x1a\x1f.helpline.v1.UpsertPostResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/posts\x12]\n" +
+	"\tListPosts\x12\x1d.helpline.v1.ListPostsRequest\x1a\x1e.helpline.v1.ListPostsResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/posts\x12\x80\x01\n" +
+	"\x11UpsertRoutingRule\x12%.helpline.v1.UpsertRoutingRuleRequest\x1a&.helpline.v1.UpsertRoutingRuleResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/routing-rules\x12z\n" +
+	"\x10ListRoutingRules\x12$.helpline.v1.ListRoutingRulesRequest\x1a%.helpline.v1.ListRoutingRulesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/routing-rules\x12o\n" +
+	"\rUpsertHoliday\x12!.helpline.v1.UpsertHolidayRequest\x1a\".helpline.v1.UpsertHolidayResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/holidays\x12i\n" +
+	"\fListHolidays\x12 .helpline.v1.ListHolidaysRequest\x1a!.helpline.v1.ListHolidaysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/holidays\x12c\n" +
 	"\n" +
-	"UpsertLine\x12\x1e.helpline.v1.UpsertLineRequest\x1a\x1f.helpline.v1.UpsertLineResponse\x12J\n" +
-	"\tListLines\x12\x1d.helpline.v1.ListLinesRequest\x1a\x1e.helpline.v1.ListLinesResponse\x12S\n" +
-	"\fListUnrouted\x12 .helpline.v1.ListUnroutedRequest\x1a!.helpline.v1.ListUnroutedResponse\x12\\\n" +
-	"\x0fAssignComplaint\x12#.helpline.v1.AssignComplaintRequest\x1a$.helpline.v1.AssignComplaintResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"UpsertLine\x12\x1e.helpline.v1.UpsertLineRequest\x1a\x1f.helpline.v1.UpsertLineResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/lines\x12]\n" +
+	"\tListLines\x12\x1d.helpline.v1.ListLinesRequest\x1a\x1e.helpline.v1.ListLinesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/lines\x12i\n" +
+	"\fListUnrouted\x12 .helpline.v1.ListUnroutedRequest\x1a!.helpline.v1.ListUnroutedResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/unrouted\x12\x87\x01\n" +
+	"\x0fAssignComplaint\x12#.helpline.v1.AssignComplaintRequest\x1a$.helpline.v1.AssignComplaintResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/complaints/{docket}/assignB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_routing_proto_rawDescOnce sync.Once

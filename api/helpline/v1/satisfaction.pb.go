@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -387,7 +388,7 @@ var File_helpline_v1_satisfaction_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_satisfaction_proto_rawDesc = "" +
 	"\n" +
-	"\x1ehelpline/v1/satisfaction.proto\x12\vhelpline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"}\n" +
+	"\x1ehelpline/v1/satisfaction.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"}\n" +
 	"\x1aListPendingFeedbackRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -412,10 +413,10 @@ const file_helpline_v1_satisfaction_proto_rawDesc = "" +
 	"\x0fFeedbackOutcome\x12 \n" +
 	"\x1cFEEDBACK_OUTCOME_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18FEEDBACK_OUTCOME_REACHED\x10\x01\x12\"\n" +
-	"\x1eFEEDBACK_OUTCOME_NOT_REACHABLE\x10\x022\xda\x01\n" +
-	"\x13SatisfactionService\x12h\n" +
-	"\x13ListPendingFeedback\x12'.helpline.v1.ListPendingFeedbackRequest\x1a(.helpline.v1.ListPendingFeedbackResponse\x12Y\n" +
-	"\x0eRecordFeedback\x12\".helpline.v1.RecordFeedbackRequest\x1a#.helpline.v1.RecordFeedbackResponseB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"\x1eFEEDBACK_OUTCOME_NOT_REACHABLE\x10\x022\xa5\x02\n" +
+	"\x13SatisfactionService\x12\x84\x01\n" +
+	"\x13ListPendingFeedback\x12'.helpline.v1.ListPendingFeedbackRequest\x1a(.helpline.v1.ListPendingFeedbackResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/feedback-queue\x12\x86\x01\n" +
+	"\x0eRecordFeedback\x12\".helpline.v1.RecordFeedbackRequest\x1a#.helpline.v1.RecordFeedbackResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/complaints/{docket}/feedbackB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_satisfaction_proto_rawDescOnce sync.Once

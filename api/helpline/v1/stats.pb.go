@@ -7,6 +7,7 @@
 package helplinev1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1147,7 +1148,7 @@ var File_helpline_v1_stats_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_stats_proto_rawDesc = "" +
 	"\n" +
-	"\x17helpline/v1/stats.proto\x12\vhelpline.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"\xd6\x01\n" +
+	"\x17helpline/v1/stats.proto\x12\vhelpline.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18helpline/v1/common.proto\"\xd6\x01\n" +
 	"\x19GetResolutionStatsRequest\x12\x1b\n" +
 	"\tfrom_date\x18\x01 \x01(\tR\bfromDate\x12\x17\n" +
 	"\ato_date\x18\x02 \x01(\tR\x06toDate\x125\n" +
@@ -1256,12 +1257,12 @@ const file_helpline_v1_stats_proto_rawDesc = "" +
 	"\x17STATS_GROUPING_CATEGORY\x10\x03\x12\x1a\n" +
 	"\x16STATS_GROUPING_OFFICER\x10\x04\x12\x1a\n" +
 	"\x16STATS_GROUPING_CHANNEL\x10\x05\x12\x17\n" +
-	"\x13STATS_GROUPING_LINE\x10\x062\xa3\x03\n" +
-	"\fStatsService\x12e\n" +
-	"\x12GetResolutionStats\x12&.helpline.v1.GetResolutionStatsRequest\x1a'.helpline.v1.GetResolutionStatsResponse\x12_\n" +
-	"\x10GetPendencyAging\x12$.helpline.v1.GetPendencyAgingRequest\x1a%.helpline.v1.GetPendencyAgingResponse\x12h\n" +
-	"\x13GetDepartmentGrades\x12'.helpline.v1.GetDepartmentGradesRequest\x1a(.helpline.v1.GetDepartmentGradesResponse\x12a\n" +
-	"\x10ExportComplaints\x12$.helpline.v1.ExportComplaintsRequest\x1a%.helpline.v1.ExportComplaintsResponse0\x01B9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
+	"\x13STATS_GROUPING_LINE\x10\x062\xa5\x04\n" +
+	"\fStatsService\x12\x83\x01\n" +
+	"\x12GetResolutionStats\x12&.helpline.v1.GetResolutionStatsRequest\x1a'.helpline.v1.GetResolutionStatsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/stats/resolution\x12\x81\x01\n" +
+	"\x10GetPendencyAging\x12$.helpline.v1.GetPendencyAgingRequest\x1a%.helpline.v1.GetPendencyAgingResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/stats/pendency-aging\x12\x8d\x01\n" +
+	"\x13GetDepartmentGrades\x12'.helpline.v1.GetDepartmentGradesRequest\x1a(.helpline.v1.GetDepartmentGradesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/stats/department-grades\x12{\n" +
+	"\x10ExportComplaints\x12$.helpline.v1.ExportComplaintsRequest\x1a%.helpline.v1.ExportComplaintsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/stats/export0\x01B9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
 var (
 	file_helpline_v1_stats_proto_rawDescOnce sync.Once
