@@ -96,6 +96,7 @@ func ToProto(r *Record, history []HistoryEntry, v View) *helplinev1.Complaint {
 		ActionTakenReport:     r.ActionTakenReport,
 		LinkedDockets:         r.LinkedDockets,
 		FeedbackAttempts:      int32(r.FeedbackAttempts),
+		RegisteredBy:          r.RegisteredBy,
 	}
 	if r.SpecialClosurePending {
 		c.SpecialClosure = &helplinev1.SpecialClosureProposal{

@@ -71,6 +71,8 @@ type Record struct {
 	AcksOnTime      int
 	// AckDueAt is the end of the working day after the current assignment.
 	AckDueAt *time.Time
+	// RegisteredBy is the username that registered it (its idempotency scope).
+	RegisteredBy string
 }
 
 // Overdue reports whether the SLA clock has run out at now. The clock runs
@@ -97,7 +99,8 @@ SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.
        ARRAY(SELECT lc.docket FROM complaint_links cl JOIN complaints lc ON lc.id = cl.linked_id
              WHERE cl.complaint_id = c.id ORDER BY lc.docket),
        c.feedback_attempts, c.feedback_first_failed_at,
-       c.escalation_count, c.feedback_reached, c.resolved_on_time, c.assignments, c.acks_on_time, c.ack_due_at
+       c.escalation_count, c.feedback_reached, c.resolved_on_time, c.assignments, c.acks_on_time, c.ack_due_at,
+       c.idem_scope
 FROM complaints c
 JOIN citizens ci ON ci.id = c.citizen_id
 JOIN locations d ON d.id = c.district_id
@@ -124,7 +127,8 @@ func ScanRecord(row pgx.Row) (*Record, error) {
 		&r.SpecialDuplicateOf, &r.SpecialNote,
 		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets,
 		&r.FeedbackAttempts, &r.FeedbackFirstFailedAt,
-		&r.EscalationCount, &r.FeedbackReached, &r.ResolvedOnTime, &r.Assignments, &r.AcksOnTime, &r.AckDueAt)
+		&r.EscalationCount, &r.FeedbackReached, &r.ResolvedOnTime, &r.Assignments, &r.AcksOnTime, &r.AckDueAt,
+		&r.RegisteredBy)
 	r.Status = Status(status)
 	return r, err
 }

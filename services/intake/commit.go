@@ -278,7 +278,7 @@ func (c *committer) check(ctx context.Context, tx pgx.Tx, group []*pending) erro
 			DistrictID: *place.DistrictID, DistrictCode: r.district, BlockID: place.BlockID, BlockCode: r.block,
 			WardID: place.WardID, WardCode: r.ward, Locality: r.locality, Address: r.address,
 			CategoryID: *catID, CategoryCode: r.category, Description: r.description,
-			Channel: r.channel, Helpline: r.line,
+			Channel: r.channel, Helpline: r.line, RegisteredBy: p.who.Username,
 		}
 	}
 	return rows.Err()

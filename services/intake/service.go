@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -218,8 +219,32 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.text != "" && len([]rune(f.text)) < 2 {
 		return nil, apperr.Invalid("text", "must be at least 2 characters")
 	}
-	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" {
-		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status or text")
+	switch req.GetStatusGroup() {
+	case helplinev1.StatusGroup_STATUS_GROUP_UNSPECIFIED:
+	case helplinev1.StatusGroup_STATUS_GROUP_OPEN:
+		f.group = "open"
+	case helplinev1.StatusGroup_STATUS_GROUP_CLOSED:
+		f.group = "closed"
+	default:
+		return nil, apperr.Invalid("status_group", "unknown status group")
+	}
+	if f.category, err = input.Code("category_code", req.GetCategoryCode(), false); err != nil {
+		return nil, err
+	}
+	if req.GetRegisteredByMe() {
+		f.registeredBy = caller.From(ctx).Username
+	}
+	if f.from, err = dayStart("from_date", req.GetFromDate(), 0); err != nil {
+		return nil, err
+	}
+	if f.to, err = dayStart("to_date", req.GetToDate(), 1); err != nil {
+		return nil, err
+	}
+	if f.from != nil && f.to != nil && !f.from.Before(*f.to) {
+		return nil, apperr.Invalid("to_date", "must not be before from_date")
+	}
+	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" && f.registeredBy == "" && f.from == nil {
+		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status, text, registered_by_me or from_date")
 	}
 	if f.limit, err = page.Size(req.GetPageSize(), 20, 100); err != nil {
 		return nil, err
@@ -287,4 +312,18 @@ func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRe
 	}
 	s.wake()
 	return &helplinev1.AddFollowUpResponse{Complaint: complaint.ToProto(rec, nil, s.view(ctx))}, nil
+}
+
+// dayStart parses an optional IST date (YYYY-MM-DD) into the start of that
+// day plus addDays.
+func dayStart(field, s string, addDays int) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, clock.IST)
+	if err != nil {
+		return nil, apperr.Invalid(field, "must be a date like 2026-11-01")
+	}
+	d = d.AddDate(0, 0, addDays)
+	return &d, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,7 +38,15 @@ func (s *store) findByKey(ctx context.Context, scope, key string) (string, []byt
 type searchFilter struct {
 	phone, docket, text string
 	status              complaint.Status
-	limit               int
+	// group is "open" (not CLOSED) or "closed"; empty is both.
+	group string
+	// category limits to one category code.
+	category string
+	// registeredBy limits to one user's registrations.
+	registeredBy string
+	// from and to bound created_at: [from, to).
+	from, to *time.Time
+	limit    int
 	after               *page.Cursor
 }
 
@@ -63,6 +72,24 @@ func (s *store) search(ctx context.Context, f searchFilter, scope func(context.C
 	}
 	if f.status != "" {
 		where = append(where, "c.status = "+arg(string(f.status)))
+	}
+	switch f.group {
+	case "open":
+		where = append(where, "c.status <> "+arg(string(complaint.Closed)))
+	case "closed":
+		where = append(where, "c.status = "+arg(string(complaint.Closed)))
+	}
+	if f.category != "" {
+		where = append(where, "c.category_id = (SELECT id FROM categories WHERE code = "+arg(f.category)+")")
+	}
+	if f.registeredBy != "" {
+		where = append(where, "c.idem_scope = "+arg(f.registeredBy))
+	}
+	if f.from != nil {
+		where = append(where, "c.created_at >= "+arg(*f.from))
+	}
+	if f.to != nil {
+		where = append(where, "c.created_at < "+arg(*f.to))
 	}
 	if f.text != "" {
 		where = append(where, "(c.description || ' ' || c.locality || ' ' || c.address) ILIKE "+arg(likePattern(f.text)))

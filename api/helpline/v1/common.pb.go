@@ -587,8 +587,10 @@ type Complaint struct {
 	SpecialClosure *SpecialClosureProposal `protobuf:"bytes,28,opt,name=special_closure,json=specialClosure,proto3" json:"special_closure,omitempty"`
 	// Failed feedback calls since the latest resolution.
 	FeedbackAttempts int32 `protobuf:"varint,29,opt,name=feedback_attempts,json=feedbackAttempts,proto3" json:"feedback_attempts,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The user (agent or API client) that registered it.
+	RegisteredBy  string `protobuf:"bytes,30,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Complaint) Reset() {
@@ -824,6 +826,13 @@ func (x *Complaint) GetFeedbackAttempts() int32 {
 	return 0
 }
 
+func (x *Complaint) GetRegisteredBy() string {
+	if x != nil {
+		return x.RegisteredBy
+	}
+	return ""
+}
+
 // SpecialClosureProposal is a pending proposal to close without resolution.
 type SpecialClosureProposal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -927,7 +936,8 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x05level\x18\v \x01(\x05R\x05level\x128\n" +
 	"\n" +
 	"sla_due_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\xf1\t\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\x96\n" +
+	"\n" +
 	"\tComplaint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x12\x18\n" +
@@ -962,7 +972,8 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x13action_taken_report\x18\x1a \x01(\tR\x11actionTakenReport\x12%\n" +
 	"\x0elinked_dockets\x18\x1b \x03(\tR\rlinkedDockets\x12L\n" +
 	"\x0fspecial_closure\x18\x1c \x01(\v2#.helpline.v1.SpecialClosureProposalR\x0especialClosure\x12+\n" +
-	"\x11feedback_attempts\x18\x1d \x01(\x05R\x10feedbackAttempts\"\x88\x01\n" +
+	"\x11feedback_attempts\x18\x1d \x01(\x05R\x10feedbackAttempts\x12#\n" +
+	"\rregistered_by\x18\x1e \x01(\tR\fregisteredBy\"\x88\x01\n" +
 	"\x16SpecialClosureProposal\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12!\n" +
 	"\fduplicate_of\x18\x02 \x01(\tR\vduplicateOf\x12\x1f\n" +

@@ -22,6 +22,58 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// StatusGroup splits the lifecycle in two, as Open311 does.
+type StatusGroup int32
+
+const (
+	StatusGroup_STATUS_GROUP_UNSPECIFIED StatusGroup = 0
+	// Every status but CLOSED.
+	StatusGroup_STATUS_GROUP_OPEN StatusGroup = 1
+	// CLOSED.
+	StatusGroup_STATUS_GROUP_CLOSED StatusGroup = 2
+)
+
+// Enum value maps for StatusGroup.
+var (
+	StatusGroup_name = map[int32]string{
+		0: "STATUS_GROUP_UNSPECIFIED",
+		1: "STATUS_GROUP_OPEN",
+		2: "STATUS_GROUP_CLOSED",
+	}
+	StatusGroup_value = map[string]int32{
+		"STATUS_GROUP_UNSPECIFIED": 0,
+		"STATUS_GROUP_OPEN":        1,
+		"STATUS_GROUP_CLOSED":      2,
+	}
+)
+
+func (x StatusGroup) Enum() *StatusGroup {
+	p := new(StatusGroup)
+	*p = x
+	return p
+}
+
+func (x StatusGroup) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (StatusGroup) Descriptor() protoreflect.EnumDescriptor {
+	return file_helpline_v1_intake_proto_enumTypes[0].Descriptor()
+}
+
+func (StatusGroup) Type() protoreflect.EnumType {
+	return &file_helpline_v1_intake_proto_enumTypes[0]
+}
+
+func (x StatusGroup) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use StatusGroup.Descriptor instead.
+func (StatusGroup) EnumDescriptor() ([]byte, []int) {
+	return file_helpline_v1_intake_proto_rawDescGZIP(), []int{0}
+}
+
 // RegisterComplaintRequest is a new complaint.
 type RegisterComplaintRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -271,8 +323,18 @@ type SearchComplaintsRequest struct {
 	// Free text in any script, matched inside the description, locality and address.
 	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
 	// At most 100; 20 when zero.
-	PageSize      int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageSize  int32  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Registered on or after this day (IST, YYYY-MM-DD).
+	FromDate string `protobuf:"bytes,7,opt,name=from_date,json=fromDate,proto3" json:"from_date,omitempty"`
+	// Registered on or before this day (IST, YYYY-MM-DD).
+	ToDate string `protobuf:"bytes,8,opt,name=to_date,json=toDate,proto3" json:"to_date,omitempty"`
+	// Open (not CLOSED) or CLOSED complaints; unspecified is both.
+	StatusGroup StatusGroup `protobuf:"varint,9,opt,name=status_group,json=statusGroup,proto3,enum=helpline.v1.StatusGroup" json:"status_group,omitempty"`
+	// Only complaints the caller registered (an API client's own requests).
+	RegisteredByMe bool `protobuf:"varint,10,opt,name=registered_by_me,json=registeredByMe,proto3" json:"registered_by_me,omitempty"`
+	// Only complaints of this category.
+	CategoryCode  string `protobuf:"bytes,11,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -345,6 +407,41 @@ func (x *SearchComplaintsRequest) GetPageSize() int32 {
 func (x *SearchComplaintsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *SearchComplaintsRequest) GetFromDate() string {
+	if x != nil {
+		return x.FromDate
+	}
+	return ""
+}
+
+func (x *SearchComplaintsRequest) GetToDate() string {
+	if x != nil {
+		return x.ToDate
+	}
+	return ""
+}
+
+func (x *SearchComplaintsRequest) GetStatusGroup() StatusGroup {
+	if x != nil {
+		return x.StatusGroup
+	}
+	return StatusGroup_STATUS_GROUP_UNSPECIFIED
+}
+
+func (x *SearchComplaintsRequest) GetRegisteredByMe() bool {
+	if x != nil {
+		return x.RegisteredByMe
+	}
+	return false
+}
+
+func (x *SearchComplaintsRequest) GetCategoryCode() string {
+	if x != nil {
+		return x.CategoryCode
 	}
 	return ""
 }
@@ -538,7 +635,7 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x13GetComplaintRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\"L\n" +
 	"\x14GetComplaintResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xcd\x01\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x8f\x03\n" +
 	"\x17SearchComplaintsRequest\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x124\n" +
@@ -546,7 +643,13 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x04text\x18\x04 \x01(\tR\x04text\x12\x1b\n" +
 	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x06 \x01(\tR\tpageToken\"z\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\x12\x1b\n" +
+	"\tfrom_date\x18\a \x01(\tR\bfromDate\x12\x17\n" +
+	"\ato_date\x18\b \x01(\tR\x06toDate\x12;\n" +
+	"\fstatus_group\x18\t \x01(\x0e2\x18.helpline.v1.StatusGroupR\vstatusGroup\x12(\n" +
+	"\x10registered_by_me\x18\n" +
+	" \x01(\bR\x0eregisteredByMe\x12#\n" +
+	"\rcategory_code\x18\v \x01(\tR\fcategoryCode\"z\n" +
 	"\x18SearchComplaintsResponse\x126\n" +
 	"\n" +
 	"complaints\x18\x01 \x03(\v2\x16.helpline.v1.ComplaintR\n" +
@@ -558,7 +661,11 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\x121\n" +
 	"\x14provides_information\x18\x04 \x01(\bR\x13providesInformation\"K\n" +
 	"\x13AddFollowUpResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xfe\x03\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint*[\n" +
+	"\vStatusGroup\x12\x1c\n" +
+	"\x18STATUS_GROUP_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11STATUS_GROUP_OPEN\x10\x01\x12\x17\n" +
+	"\x13STATUS_GROUP_CLOSED\x10\x022\xfe\x03\n" +
 	"\rIntakeService\x12}\n" +
 	"\x11RegisterComplaint\x12%.helpline.v1.RegisterComplaintRequest\x1a&.helpline.v1.RegisterComplaintResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/complaints\x12t\n" +
 	"\fGetComplaint\x12 .helpline.v1.GetComplaintRequest\x1a!.helpline.v1.GetComplaintResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/complaints/{docket}\x12w\n" +
@@ -577,44 +684,47 @@ func file_helpline_v1_intake_proto_rawDescGZIP() []byte {
 	return file_helpline_v1_intake_proto_rawDescData
 }
 
+var file_helpline_v1_intake_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_helpline_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_helpline_v1_intake_proto_goTypes = []any{
-	(*RegisterComplaintRequest)(nil),  // 0: helpline.v1.RegisterComplaintRequest
-	(*RegisterComplaintResponse)(nil), // 1: helpline.v1.RegisterComplaintResponse
-	(*GetComplaintRequest)(nil),       // 2: helpline.v1.GetComplaintRequest
-	(*GetComplaintResponse)(nil),      // 3: helpline.v1.GetComplaintResponse
-	(*SearchComplaintsRequest)(nil),   // 4: helpline.v1.SearchComplaintsRequest
-	(*SearchComplaintsResponse)(nil),  // 5: helpline.v1.SearchComplaintsResponse
-	(*AddFollowUpRequest)(nil),        // 6: helpline.v1.AddFollowUpRequest
-	(*AddFollowUpResponse)(nil),       // 7: helpline.v1.AddFollowUpResponse
-	(*Citizen)(nil),                   // 8: helpline.v1.Citizen
-	(*Location)(nil),                  // 9: helpline.v1.Location
-	(Channel)(0),                      // 10: helpline.v1.Channel
-	(*Complaint)(nil),                 // 11: helpline.v1.Complaint
-	(ComplaintStatus)(0),              // 12: helpline.v1.ComplaintStatus
+	(StatusGroup)(0),                  // 0: helpline.v1.StatusGroup
+	(*RegisterComplaintRequest)(nil),  // 1: helpline.v1.RegisterComplaintRequest
+	(*RegisterComplaintResponse)(nil), // 2: helpline.v1.RegisterComplaintResponse
+	(*GetComplaintRequest)(nil),       // 3: helpline.v1.GetComplaintRequest
+	(*GetComplaintResponse)(nil),      // 4: helpline.v1.GetComplaintResponse
+	(*SearchComplaintsRequest)(nil),   // 5: helpline.v1.SearchComplaintsRequest
+	(*SearchComplaintsResponse)(nil),  // 6: helpline.v1.SearchComplaintsResponse
+	(*AddFollowUpRequest)(nil),        // 7: helpline.v1.AddFollowUpRequest
+	(*AddFollowUpResponse)(nil),       // 8: helpline.v1.AddFollowUpResponse
+	(*Citizen)(nil),                   // 9: helpline.v1.Citizen
+	(*Location)(nil),                  // 10: helpline.v1.Location
+	(Channel)(0),                      // 11: helpline.v1.Channel
+	(*Complaint)(nil),                 // 12: helpline.v1.Complaint
+	(ComplaintStatus)(0),              // 13: helpline.v1.ComplaintStatus
 }
 var file_helpline_v1_intake_proto_depIdxs = []int32{
-	8,  // 0: helpline.v1.RegisterComplaintRequest.citizen:type_name -> helpline.v1.Citizen
-	9,  // 1: helpline.v1.RegisterComplaintRequest.location:type_name -> helpline.v1.Location
-	10, // 2: helpline.v1.RegisterComplaintRequest.channel:type_name -> helpline.v1.Channel
-	11, // 3: helpline.v1.RegisterComplaintResponse.complaint:type_name -> helpline.v1.Complaint
-	11, // 4: helpline.v1.GetComplaintResponse.complaint:type_name -> helpline.v1.Complaint
-	12, // 5: helpline.v1.SearchComplaintsRequest.status:type_name -> helpline.v1.ComplaintStatus
-	11, // 6: helpline.v1.SearchComplaintsResponse.complaints:type_name -> helpline.v1.Complaint
-	11, // 7: helpline.v1.AddFollowUpResponse.complaint:type_name -> helpline.v1.Complaint
-	0,  // 8: helpline.v1.IntakeService.RegisterComplaint:input_type -> helpline.v1.RegisterComplaintRequest
-	2,  // 9: helpline.v1.IntakeService.GetComplaint:input_type -> helpline.v1.GetComplaintRequest
-	4,  // 10: helpline.v1.IntakeService.SearchComplaints:input_type -> helpline.v1.SearchComplaintsRequest
-	6,  // 11: helpline.v1.IntakeService.AddFollowUp:input_type -> helpline.v1.AddFollowUpRequest
-	1,  // 12: helpline.v1.IntakeService.RegisterComplaint:output_type -> helpline.v1.RegisterComplaintResponse
-	3,  // 13: helpline.v1.IntakeService.GetComplaint:output_type -> helpline.v1.GetComplaintResponse
-	5,  // 14: helpline.v1.IntakeService.SearchComplaints:output_type -> helpline.v1.SearchComplaintsResponse
-	7,  // 15: helpline.v1.IntakeService.AddFollowUp:output_type -> helpline.v1.AddFollowUpResponse
-	12, // [12:16] is the sub-list for method output_type
-	8,  // [8:12] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	9,  // 0: helpline.v1.RegisterComplaintRequest.citizen:type_name -> helpline.v1.Citizen
+	10, // 1: helpline.v1.RegisterComplaintRequest.location:type_name -> helpline.v1.Location
+	11, // 2: helpline.v1.RegisterComplaintRequest.channel:type_name -> helpline.v1.Channel
+	12, // 3: helpline.v1.RegisterComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	12, // 4: helpline.v1.GetComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	13, // 5: helpline.v1.SearchComplaintsRequest.status:type_name -> helpline.v1.ComplaintStatus
+	0,  // 6: helpline.v1.SearchComplaintsRequest.status_group:type_name -> helpline.v1.StatusGroup
+	12, // 7: helpline.v1.SearchComplaintsResponse.complaints:type_name -> helpline.v1.Complaint
+	12, // 8: helpline.v1.AddFollowUpResponse.complaint:type_name -> helpline.v1.Complaint
+	1,  // 9: helpline.v1.IntakeService.RegisterComplaint:input_type -> helpline.v1.RegisterComplaintRequest
+	3,  // 10: helpline.v1.IntakeService.GetComplaint:input_type -> helpline.v1.GetComplaintRequest
+	5,  // 11: helpline.v1.IntakeService.SearchComplaints:input_type -> helpline.v1.SearchComplaintsRequest
+	7,  // 12: helpline.v1.IntakeService.AddFollowUp:input_type -> helpline.v1.AddFollowUpRequest
+	2,  // 13: helpline.v1.IntakeService.RegisterComplaint:output_type -> helpline.v1.RegisterComplaintResponse
+	4,  // 14: helpline.v1.IntakeService.GetComplaint:output_type -> helpline.v1.GetComplaintResponse
+	6,  // 15: helpline.v1.IntakeService.SearchComplaints:output_type -> helpline.v1.SearchComplaintsResponse
+	8,  // 16: helpline.v1.IntakeService.AddFollowUp:output_type -> helpline.v1.AddFollowUpResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_intake_proto_init() }
@@ -628,13 +738,14 @@ func file_helpline_v1_intake_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_intake_proto_rawDesc), len(file_helpline_v1_intake_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_helpline_v1_intake_proto_goTypes,
 		DependencyIndexes: file_helpline_v1_intake_proto_depIdxs,
+		EnumInfos:         file_helpline_v1_intake_proto_enumTypes,
 		MessageInfos:      file_helpline_v1_intake_proto_msgTypes,
 	}.Build()
 	File_helpline_v1_intake_proto = out.File
