@@ -35,7 +35,9 @@ import (
 	"github.com/helpline/helpline/internal/consumer"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/gateway"
+	"github.com/helpline/helpline/internal/metrics"
 	"github.com/helpline/helpline/internal/natsbus"
+	"github.com/helpline/helpline/internal/open311"
 	"github.com/helpline/helpline/internal/outbox"
 	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/rpccodec"
@@ -122,6 +124,7 @@ type Server struct {
 	embedded *natsserver.Server
 	grpc     *grpc.Server
 	loop     *grpc.ClientConn // to grpc, for the REST gateway
+	metrics  *metrics.Metrics
 	http     *http.Server
 	health   *health.Server
 	cancel   context.CancelFunc
@@ -200,10 +203,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
 	}
 	limit := newLimiter(cfg.MaxInFlight)
+	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(rpccodec.Codec{}),
-		grpc.ChainUnaryInterceptor(apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
 	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -297,7 +301,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		if err != nil {
 			return nil, err
 		}
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest), ReadHeaderTimeout: 10 * time.Second}
+		civic := open311.New(s.loop, log.With("component", "open311"), cfg.Clock.Now)
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
@@ -347,10 +352,12 @@ func loopback(a net.Addr) string {
 	return tcp.String()
 }
 
-func (s *Server) httpHandler(profiler bool, rest http.Handler) http.Handler {
+func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", rest)
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
+	civic.Register(mux)
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
