@@ -47,7 +47,7 @@ type searchFilter struct {
 	// from and to bound created_at: [from, to).
 	from, to *time.Time
 	limit    int
-	after               *page.Cursor
+	after    *page.Cursor
 }
 
 // likePattern escapes s for a LIKE pattern matching it anywhere.
