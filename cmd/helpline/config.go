@@ -28,6 +28,8 @@ type config struct {
 	logLevel     string
 	logFormat    string
 	memoryLimit  string
+	otlpEndpoint string
+	traceRatio   float64
 	// memoryBytes is memoryLimit parsed; 0 leaves the Go runtime's default.
 	memoryBytes int64
 }
@@ -46,6 +48,13 @@ func env(key, def string) string {
 func envInt(key string, def int) int {
 	if n, err := strconv.Atoi(env(key, "")); err == nil {
 		return n
+	}
+	return def
+}
+
+func envFloat(key string, def float64) float64 {
+	if f, err := strconv.ParseFloat(env(key, ""), 64); err == nil {
+		return f
 	}
 	return def
 }
@@ -100,6 +109,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait at most 10 ms, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
 	fs.StringVar(&c.memoryLimit, "memory-limit", env("HELPLINE_MEMORY_LIMIT", "256MiB"), "soft memory limit of the Go runtime, e.g. 256MiB or 1GiB; off for none; GOMEMLIMIT wins when set (HELPLINE_MEMORY_LIMIT)")
 	fs.BoolVar(&c.Pprof, "pprof", envBool("HELPLINE_PPROF", false), "serve Go's profiler at /debug/pprof/ on the HTTP address (HELPLINE_PPROF)")
+	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", env("HELPLINE_OTLP_ENDPOINT", ""), "OpenTelemetry collector (OTLP/gRPC, host:port) traces are sent to; empty: tracing off (HELPLINE_OTLP_ENDPOINT)")
+	fs.Float64Var(&c.traceRatio, "trace-ratio", envFloat("HELPLINE_TRACE_RATIO", 1), "share of traces kept, 0 to 1; a traced caller's are always kept (HELPLINE_TRACE_RATIO)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
 }
 
@@ -109,6 +120,9 @@ func (c *config) finish() error {
 		return fmt.Errorf("-db-max-conns: must be between 1 and 1000")
 	}
 	c.DBMaxConns = int32(c.dbMaxConns)
+	if c.traceRatio < 0 || c.traceRatio > 1 {
+		return fmt.Errorf("-trace-ratio: must be between 0 and 1")
+	}
 	if c.memoryLimit != "" {
 		n, err := parseSize(c.memoryLimit)
 		if err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/seed"
 	"github.com/helpline/helpline/internal/server"
+	"github.com/helpline/helpline/internal/telemetry"
 )
 
 func main() {
@@ -122,9 +123,9 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: l}
 	switch format {
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		return slog.New(telemetry.LogHandler(slog.NewJSONHandler(os.Stderr, opts))), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, opts))), nil
 	}
 	return nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
 }
@@ -165,6 +166,15 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		// instead of letting it grow to twice the live data.
 		debug.SetMemoryLimit(c.memoryBytes)
 	}
+	stopTracing, err := telemetry.Setup(ctx, c.otlpEndpoint, c.traceRatio, "helpline")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(flush)
+	}()
 	var demoPassword string
 	if c.seed {
 		var err error
@@ -178,7 +188,8 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	}
 	httpAddr := "disabled"
 	if srv.HTTPAddr != nil {
-		httpAddr = "http://" + srv.HTTPAddr.String() + "/healthz  /readyz"
+		h := "http://" + srv.HTTPAddr.String()
+		httpAddr = h + "/v1/... (REST)  " + h + "/openapi.json  " + h + "/open311/v2/  " + h + "/metrics  " + h + "/healthz  " + h + "/readyz"
 	}
 	pw := demoPassword
 	if pw == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/outbox"
+	"github.com/helpline/helpline/internal/telemetry"
 )
 
 // Idempotency identifies a registration request.
@@ -26,13 +27,15 @@ type New struct {
 	Record *Record
 	Idem   Idempotency
 	Who    caller.Caller
+	// TraceParent is the W3C trace context of the registering call, for its event.
+	TraceParent string
 }
 
 // Insert writes a new complaint (version 1, REGISTERED) with its first
 // history entry and its registered event. It returns false, writing
 // nothing, when a complaint with the same idempotency scope and key exists.
 func Insert(ctx context.Context, tx pgx.Tx, r *Record, idem Idempotency, now time.Time) (bool, error) {
-	ok, err := InsertMany(ctx, tx, []New{{Record: r, Idem: idem, Who: caller.From(ctx)}}, now)
+	ok, err := InsertMany(ctx, tx, []New{{Record: r, Idem: idem, Who: caller.From(ctx), TraceParent: telemetry.TraceParent(ctx)}}, now)
 	if err != nil {
 		return false, err
 	}
@@ -85,6 +88,7 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 	inserted = make([]bool, n)
 	var history [][]any
 	var events []*helplinev1.ComplaintEvent
+	var traces []string
 	for rows.Next() {
 		var dkt string
 		var id int64
@@ -97,6 +101,7 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 		r.ID = id
 		history = append(history, historyRow(r, Register, "", "", items[i].Who, now))
 		events = append(events, event(r, Register, "", "", items[i].Who, now))
+		traces = append(traces, items[i].TraceParent)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert complaints: %w", err)
@@ -107,7 +112,7 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"complaint_history"}, historyColumns, pgx.CopyFromRows(history)); err != nil {
 		return nil, fmt.Errorf("append history: %w", err)
 	}
-	if err := outbox.WriteMany(ctx, tx, events); err != nil {
+	if err := outbox.WriteMany(ctx, tx, events, traces); err != nil {
 		return nil, err
 	}
 	return inserted, nil

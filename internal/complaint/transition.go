@@ -132,7 +132,7 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 		                               department_code, category_code, district_code, post_code, level, sla_due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		historyRow(r, ch.Action, from, ch.Note, who, now)...)
-	return outbox.Queue(b, event(r, ch.Action, from, ch.Note, who, now))
+	return outbox.Queue(ctx, b, event(r, ch.Action, from, ch.Note, who, now))
 }
 
 // historyColumns are the complaint_history columns historyRow fills.

@@ -181,13 +181,16 @@ func fetch(batch jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
 
 // handle applies one message and acks it; it reports whether a transaction committed.
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) bool {
+	ctx, end := c.batchSpans(ctx, []jetstream.Msg{msg})
+	var err error
+	defer func() { end(err) }()
 	ev := &helplinev1.ComplaintEvent{}
-	if err := proto.Unmarshal(msg.Data(), ev); err != nil || ev.GetId() == "" {
-		c.log.Error("undecodable event dropped", "subject", msg.Subject(), "err", err)
+	if err = proto.Unmarshal(msg.Data(), ev); err != nil || ev.GetId() == "" {
+		c.log.ErrorContext(ctx, "undecodable event dropped", "subject", msg.Subject(), "err", err)
 		_ = msg.Term()
 		return false
 	}
-	err := c.Apply(ctx, ev)
+	err = c.Apply(ctx, ev)
 	switch {
 	case err == nil:
 		if err := msg.Ack(); err != nil {
@@ -358,7 +361,10 @@ func (c *Consumer) handleBatch(ctx context.Context, msgs []jetstream.Msg) int {
 	if len(evs) == 0 {
 		return 0
 	}
-	if err := c.ApplyBatch(ctx, evs); err != nil {
+	bctx, end := c.batchSpans(ctx, ok)
+	err := c.ApplyBatch(bctx, evs)
+	end(err)
+	if err != nil {
 		if len(ok) > 1 && ctx.Err() == nil {
 			// One event may be at fault: apply them one by one.
 			applied := 0

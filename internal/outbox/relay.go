@@ -12,9 +12,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/telemetry"
 )
 
 // RelayConfig tunes a Relay.
@@ -113,6 +116,7 @@ type row struct {
 	eventID string
 	subject string
 	payload []byte
+	trace   string
 }
 
 // PublishBatch publishes one batch of unpublished rows and returns how many
@@ -129,14 +133,14 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 			return fmt.Errorf("relay transaction: %w", err)
 		}
 		rows, err := tx.Query(ctx, `
-			SELECT id, event_id::text, subject, payload FROM outbox
+			SELECT id, event_id::text, subject, payload, trace_parent FROM outbox
 			WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.cfg.Batch)
 		if err != nil {
 			return fmt.Errorf("select outbox: %w", err)
 		}
 		batch, err := pgx.CollectRows(rows, func(rw pgx.CollectableRow) (row, error) {
 			var x row
-			return x, rw.Scan(&x.id, &x.eventID, &x.subject, &x.payload)
+			return x, rw.Scan(&x.id, &x.eventID, &x.subject, &x.payload, &x.trace)
 		})
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
@@ -163,14 +167,33 @@ func (r *Relay) PublishBatch(ctx context.Context) (int, error) {
 	return published, err
 }
 
+var tracer = telemetry.Tracer("outbox")
+
 // publish sends every row asynchronously, then waits for the acks, and
 // returns the ids JetStream acknowledged.
 func (r *Relay) publish(ctx context.Context, batch []row) ([]int64, error) {
 	futures := make([]jetstream.PubAckFuture, 0, len(batch))
 	var firstErr error
+	// A traced command's event is published in a span of its trace, whose
+	// context travels on in the message headers to every consumer.
+	spans := make([]trace.Span, 0, len(batch))
+	defer func() {
+		for _, sp := range spans {
+			sp.End()
+		}
+	}()
 	for _, x := range batch {
 		msg := &nats.Msg{Subject: x.subject, Data: x.payload, Header: nats.Header{}}
 		msg.Header.Set(jetstream.MsgIDHeader, x.eventID)
+		if x.trace != "" {
+			sctx, sp := tracer.Start(telemetry.WithTraceParent(ctx, x.trace), "publish "+x.subject,
+				trace.WithSpanKind(trace.SpanKindProducer),
+				trace.WithAttributes(attribute.String("messaging.system", "nats"),
+					attribute.String("messaging.destination.name", x.subject),
+					attribute.String("messaging.message.id", x.eventID)))
+			telemetry.InjectNATS(sctx, msg.Header)
+			spans = append(spans, sp)
+		}
 		f, err := r.js.PublishMsgAsync(msg)
 		if err != nil {
 			firstErr = fmt.Errorf("publish %s: %w", x.eventID, err)

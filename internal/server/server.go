@@ -20,6 +20,8 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -41,6 +43,7 @@ import (
 	"github.com/helpline/helpline/internal/outbox"
 	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/rpccodec"
+	"github.com/helpline/helpline/internal/telemetry"
 	"github.com/helpline/helpline/services/identity"
 	"github.com/helpline/helpline/services/intake"
 	"github.com/helpline/helpline/services/notification"
@@ -206,6 +209,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(rpccodec.Codec{}),
+		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
+		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
 	)
@@ -214,14 +219,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	reflection.Register(s.grpc)
 
 	var consumers []consumer.Config
+	if cfg.Password == (password.Params{}) {
+		cfg.Password = password.Default
+	}
+	hasher := password.NewHasher(cfg.Password, runtime.NumCPU())
 	if slices.Contains(cfg.Services, ServiceIdentity) {
-		if cfg.Password == (password.Params{}) {
-			cfg.Password = password.Default
-		}
 		if cfg.Identity == (identity.Config{}) {
 			cfg.Identity = identity.DefaultConfig
 		}
-		hasher := password.NewHasher(cfg.Password, runtime.NumCPU())
 		helplinev1.RegisterIdentityServiceServer(s.grpc, identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity))
 	}
 	if slices.Contains(cfg.Services, ServiceResolution) {
@@ -266,6 +271,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	}
 	if slices.Contains(cfg.Services, ServiceRouting) {
 		rs := routing.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "routing"), wake)
+		rs.Hasher = hasher
 		helplinev1.RegisterRoutingServiceServer(s.grpc, rs)
 		consumers = append(consumers, rs.RouterConfig())
 	}
@@ -290,7 +296,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 		}
 		s.HTTPAddr = hl.Addr()
-		if s.loop, err = grpc.NewClient(loopback(s.GRPCAddr), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+		if s.loop, err = grpc.NewClient(loopback(s.GRPCAddr), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator)))); err != nil {
 			return nil, fmt.Errorf("rest gateway: %w", err)
 		}
 		var services []string
@@ -342,6 +349,14 @@ func (s *Server) Methods() []string {
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
+// traced continues an HTTP caller's trace (a W3C traceparent header) into
+// the gRPC calls the handler makes.
+func traced(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))))
+	})
+}
+
 // loopback is the address this process dials to reach its own gRPC server.
 func loopback(a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
@@ -354,9 +369,11 @@ func loopback(a net.Addr) string {
 
 func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", rest)
+	mux.Handle("/v1/", traced(rest))
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
-	civic.Register(mux)
+	civicMux := http.NewServeMux()
+	civic.Register(civicMux)
+	mux.Handle("/open311/", traced(civicMux))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))

@@ -17,6 +17,7 @@ import (
 	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/docket"
+	"github.com/helpline/helpline/internal/telemetry"
 )
 
 // Group commit: concurrent registrations are written together, in shared
@@ -178,7 +179,7 @@ func (c *committer) write(ctx context.Context, group []*pending) error {
 			if p.rec.Docket, err = docket.Format(year, seqs[i]); err != nil {
 				return err
 			}
-			items[i] = complaint.New{Record: p.rec, Who: p.who, Idem: complaint.Idempotency{Scope: p.who.Username, Key: p.reg.key, Hash: p.hash}}
+			items[i] = complaint.New{Record: p.rec, Who: p.who, TraceParent: telemetry.TraceParent(p.ctx), Idem: complaint.Idempotency{Scope: p.who.Username, Key: p.reg.key, Hash: p.hash}}
 		}
 		inserted, err := complaint.InsertMany(ctx, tx, items, now)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
+	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/page"
@@ -31,6 +32,9 @@ type Service struct {
 	calendar calendar.Calendar
 	log      *slog.Logger
 	wake     func()
+	// Hasher hashes the initial passwords of officers an import creates;
+	// set it before serving.
+	Hasher *password.Hasher
 }
 
 // New returns the routing service; wake is called after every commit that
