@@ -9,9 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"google.golang.org/grpc"
@@ -21,6 +19,7 @@ import (
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/db"
+	"github.com/helpline/helpline/internal/statstable"
 	"github.com/helpline/helpline/services/stats"
 )
 
@@ -61,42 +60,27 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	admin := caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin})
 	group := helplinev1.StatsGrouping(helplinev1.StatsGrouping_value["STATS_GROUPING_"+strings.ToUpper(*by)])
 
-	var header []string
-	var rows [][]string
+	var table statstable.Table
 	switch args[0] {
 	case "resolution":
 		resp, err := svc.GetResolutionStats(admin, &helplinev1.GetResolutionStatsRequest{FromDate: *from, ToDate: *to, GroupBy: group, DepartmentCode: *dept, DistrictCode: *district})
 		if err != nil {
 			return describe(err)
 		}
-		header = []string{strings.ToUpper(*by), "registered", "resolved", "satisfied", "no_response", "special", "pending", "reopened", "escalated",
-			"resolution_rate", "satisfaction_rate", "satisfied_of_reached", "sla_compliance", "median", "p90"}
-		for _, r := range append(resp.GetRows(), resp.GetTotal()) {
-			rows = append(rows, []string{r.GetKey(), n(r.GetRegistered()), n(r.GetResolved()), n(r.GetClosedSatisfied()), n(r.GetClosedNoResponse()),
-				n(r.GetSpecialClosures()), n(r.GetPending()), n(r.GetReopened()), n(r.GetEscalated()), pct(r.GetResolutionRate()),
-				pct(r.GetSatisfactionRate()), pct(r.GetSatisfiedShareOfReached()), pct(r.GetSlaCompliance()),
-				r.GetMedianResolutionBucket(), r.GetP90ResolutionBucket()})
-		}
+		table = statstable.Resolution(resp, *by)
 	case "aging":
 		resp, err := svc.GetPendencyAging(admin, &helplinev1.GetPendencyAgingRequest{GroupBy: group, DepartmentCode: *dept, DistrictCode: *district, FromDate: *from, ToDate: *to})
 		if err != nil {
 			return describe(err)
 		}
-		header = []string{strings.ToUpper(*by), "0-7 days", "8-15", "16-30", "31-50", ">50", "pending"}
-		for _, r := range append(resp.GetRows(), resp.GetTotal()) {
-			rows = append(rows, []string{r.GetKey(), n(r.GetDays_0_7()), n(r.GetDays_8_15()), n(r.GetDays_16_30()), n(r.GetDays_31_50()), n(r.GetDaysOver_50()), n(r.GetTotal())})
-		}
+		table = statstable.Aging(resp, *by)
 	case "grades":
 		resp, err := svc.GetDepartmentGrades(admin, &helplinev1.GetDepartmentGradesRequest{Month: *month})
 		if err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "Department grades for %s (frozen: %v)\n", resp.GetMonth(), resp.GetFrozen())
-		header = []string{"rank", "department", "grade", "score", "registered", "satisfied", "pending>50d", "special", "unacknowledged"}
-		for _, g := range resp.GetGrades() {
-			rows = append(rows, []string{strconv.Itoa(int(g.GetRank())), g.GetDepartmentCode(), g.GetGrade(), fmt.Sprintf("%.1f", g.GetScore()),
-				n(g.GetRegistered()), pct(g.GetSatisfiedShare()), pct(g.GetPendingOver_50Share()), pct(g.GetSpecialClosureShare()), pct(g.GetUnacknowledgedShare())})
-		}
+		table = statstable.Grades(resp)
 	case "export":
 		out := stdout
 		if *csvPath != "" {
@@ -108,8 +92,7 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 			out = f
 		}
 		w := csv.NewWriter(out)
-		_ = w.Write([]string{"docket", "registered_at", "status", "department", "district", "category", "channel", "helpline", "post", "officer",
-			"level", "sla_due_at", "overdue", "resolved_at", "closed_at", "closure", "reopen_count", "escalation_count", "follow_up_count"})
+		_ = w.Write(statstable.ExportHeader)
 		err := svc.ExportComplaints(&helplinev1.ExportComplaintsRequest{FromDate: *from, ToDate: *to, DepartmentCode: *dept, DistrictCode: *district},
 			&exportStream{ctx: admin, w: w})
 		w.Flush()
@@ -129,12 +112,7 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		fmt.Fprintln(stdout, statsUsage)
 		return fmt.Errorf("unknown stats command %q", args[0])
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t")+"\t")
-	}
-	if err := tw.Flush(); err != nil {
+	if err := table.Print(stdout); err != nil {
 		return err
 	}
 	if *csvPath != "" {
@@ -142,20 +120,17 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		if err != nil {
 			return err
 		}
-		w := csv.NewWriter(f)
-		_ = w.Write(header)
-		_ = w.WriteAll(rows)
-		if err := f.Close(); err != nil {
+		err = table.WriteCSV(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "wrote", *csvPath)
 	}
 	return nil
 }
-
-func n(v int64) string { return strconv.FormatInt(v, 10) }
-
-func pct(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 
 // exportStream writes the export's rows as CSV.
 type exportStream struct {
@@ -169,15 +144,5 @@ func (s *exportStream) Context() context.Context { return s.ctx }
 func (s *exportStream) SetHeader(metadata.MD) error { return nil }
 
 func (s *exportStream) Send(r *helplinev1.ExportComplaintsResponse) error {
-	t := func(ts interface{ AsTime() time.Time }, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return ts.AsTime().In(clock.IST).Format(time.RFC3339)
-	}
-	return s.w.Write([]string{r.GetDocket(), t(r.GetRegisteredAt(), r.GetRegisteredAt() != nil), strings.TrimPrefix(r.GetStatus().String(), "COMPLAINT_STATUS_"),
-		r.GetDepartmentCode(), r.GetDistrictCode(), r.GetCategoryCode(), strings.TrimPrefix(r.GetChannel().String(), "CHANNEL_"), r.GetHelpline(),
-		r.GetPost(), r.GetOfficer(), strconv.Itoa(int(r.GetLevel())), t(r.GetSlaDueAt(), r.GetSlaDueAt() != nil), strconv.FormatBool(r.GetOverdue()),
-		t(r.GetResolvedAt(), r.GetResolvedAt() != nil), t(r.GetClosedAt(), r.GetClosedAt() != nil), strings.TrimPrefix(strings.TrimPrefix(r.GetClosure().String(), "CLOSURE_"), "UNSPECIFIED"),
-		strconv.Itoa(int(r.GetReopenCount())), strconv.Itoa(int(r.GetEscalationCount())), strconv.Itoa(int(r.GetFollowUpCount()))})
+	return s.w.Write(statstable.ExportRow(r))
 }

@@ -48,6 +48,7 @@ var Policy = map[string][]caller.Role{
 	"/helpline.v1.RoutingService/UpsertCategory":    adminOnly,
 	"/helpline.v1.RoutingService/ListCategories":    everyone,
 	"/helpline.v1.RoutingService/UpsertPost":        adminOnly,
+	"/helpline.v1.RoutingService/ImportMasterData":  adminOnly,
 	"/helpline.v1.RoutingService/ListPosts":         everyone,
 	"/helpline.v1.RoutingService/UpsertRoutingRule": adminOnly,
 	"/helpline.v1.RoutingService/ListRoutingRules":  everyone,

@@ -257,3 +257,20 @@ func allASCII(s string, digits bool) bool {
 	}
 	return true
 }
+
+// Username validates a user name: 1 to 64 lower-case ASCII letters, digits,
+// '-', '_' and '.'.
+func Username(field, v string) (string, error) {
+	if v == "" {
+		return "", fieldErr(field, "required")
+	}
+	if len(v) > 64 {
+		return "", fieldErr(field, "must be at most 64 characters")
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return "", fieldErr(field, "use lower-case letters, digits, '-', '_' and '.'")
+		}
+	}
+	return v, nil
+}

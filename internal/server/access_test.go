@@ -103,12 +103,15 @@ func accessCases(docket string) map[string]accessCase {
 		"/helpline.v1.IntakeService/SearchComplaints":  {roles: everyone, req: fixed(&helplinev1.SearchComplaintsRequest{Docket: docket}), ok: codes.OK},
 		"/helpline.v1.IntakeService/AddFollowUp":       {roles: agents, req: fixed(&helplinev1.AddFollowUpRequest{Docket: docket}), ok: codes.OK, scoped: true},
 
-		"/helpline.v1.RoutingService/UpsertDistrict":    {roles: admins, req: fixed(&helplinev1.UpsertDistrictRequest{District: &helplinev1.District{Code: "SHIMLA", Name: "Shimla", NameHi: "शिमला"}}), ok: codes.OK},
-		"/helpline.v1.RoutingService/ListDistricts":     {roles: everyone, req: fixed(&helplinev1.ListDistrictsRequest{}), ok: codes.OK},
-		"/helpline.v1.RoutingService/UpsertDepartment":  {roles: admins, req: fixed(&helplinev1.UpsertDepartmentRequest{Department: &helplinev1.Department{Code: "MATRIX", Name: "Matrix"}}), ok: codes.OK},
-		"/helpline.v1.RoutingService/ListDepartments":   {roles: everyone, req: fixed(&helplinev1.ListDepartmentsRequest{}), ok: codes.OK},
-		"/helpline.v1.RoutingService/UpsertCategory":    {roles: admins, req: fixed(&helplinev1.UpsertCategoryRequest{Category: &helplinev1.Category{Code: "MATRIX_X", DepartmentCode: "PWD", Name: "x", SlaDays: []int32{1, 2, 3, 4}}}), ok: codes.OK},
-		"/helpline.v1.RoutingService/ListCategories":    {roles: everyone, req: fixed(&helplinev1.ListCategoriesRequest{}), ok: codes.OK},
+		"/helpline.v1.RoutingService/UpsertDistrict":   {roles: admins, req: fixed(&helplinev1.UpsertDistrictRequest{District: &helplinev1.District{Code: "SHIMLA", Name: "Shimla", NameHi: "शिमला"}}), ok: codes.OK},
+		"/helpline.v1.RoutingService/ListDistricts":    {roles: everyone, req: fixed(&helplinev1.ListDistrictsRequest{}), ok: codes.OK},
+		"/helpline.v1.RoutingService/UpsertDepartment": {roles: admins, req: fixed(&helplinev1.UpsertDepartmentRequest{Department: &helplinev1.Department{Code: "MATRIX", Name: "Matrix"}}), ok: codes.OK},
+		"/helpline.v1.RoutingService/ListDepartments":  {roles: everyone, req: fixed(&helplinev1.ListDepartmentsRequest{}), ok: codes.OK},
+		"/helpline.v1.RoutingService/UpsertCategory":   {roles: admins, req: fixed(&helplinev1.UpsertCategoryRequest{Category: &helplinev1.Category{Code: "MATRIX_X", DepartmentCode: "PWD", Name: "x", SlaDays: []int32{1, 2, 3, 4}}}), ok: codes.OK},
+		"/helpline.v1.RoutingService/ListCategories":   {roles: everyone, req: fixed(&helplinev1.ListCategoriesRequest{}), ok: codes.OK},
+		"/helpline.v1.RoutingService/ImportMasterData": {roles: admins, ok: codes.OK, req: fixed(&helplinev1.ImportMasterDataRequest{
+			Kind: helplinev1.MasterDataKind_MASTER_DATA_KIND_HOLIDAYS,
+			Rows: []*helplinev1.MasterDataRow{{Row: &helplinev1.MasterDataRow_Holiday{Holiday: &helplinev1.Holiday{Date: "2026-08-15", Name: "Independence Day"}}}}})},
 		"/helpline.v1.RoutingService/UpsertPost":        {roles: admins, req: fixed(&helplinev1.UpsertPostRequest{Post: &helplinev1.Post{DepartmentCode: "PWD", Level: 1, DistrictCode: "SHIMLA", HolderUsername: "pwd-shimla-l1"}}), ok: codes.OK},
 		"/helpline.v1.RoutingService/ListPosts":         {roles: everyone, req: fixed(&helplinev1.ListPostsRequest{}), ok: codes.OK},
 		"/helpline.v1.RoutingService/UpsertRoutingRule": {roles: admins, req: fixed(&helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "MATRIX_X", DepartmentCode: "PWD"}}), ok: codes.OK},
@@ -305,7 +308,8 @@ func TestOfficersSeeOnlyTheirDepartmentAndJurisdiction(t *testing.T) {
 	}
 }
 
-// call invokes a unary or server-streaming method and returns its error.
+// call invokes a unary or server-streaming method and returns its error (a
+// client-streaming method takes one message the way a unary one does).
 func call(ctx context.Context, conn *grpc.ClientConn, method string, req proto.Message) error {
 	if !strings.HasSuffix(method, "/ExportComplaints") {
 		return conn.Invoke(ctx, method, req, responseFor(method, req))

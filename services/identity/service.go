@@ -163,18 +163,7 @@ func (s *Service) WhoAmI(ctx context.Context, _ *helplinev1.WhoAmIRequest) (*hel
 }
 
 func validUsername(field, v string) (string, error) {
-	if v == "" {
-		return "", apperr.Invalid(field, "required")
-	}
-	if len(v) > 64 {
-		return "", apperr.Invalid(field, "must be at most 64 characters")
-	}
-	for _, r := range v {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return "", apperr.Invalid(field, "use lower-case letters, digits, '-', '_' and '.'")
-		}
-	}
-	return v, nil
+	return input.Username(field, v)
 }
 
 func validPassword(field, v string) error {

@@ -117,6 +117,10 @@ func (s *Service) ListDistricts(ctx context.Context, _ *helplinev1.ListDistricts
 
 // UpsertDepartment creates or updates a department.
 func (s *Service) UpsertDepartment(ctx context.Context, req *helplinev1.UpsertDepartmentRequest) (*helplinev1.UpsertDepartmentResponse, error) {
+	return s.upsertDepartment(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertDepartment(ctx context.Context, q dbtx, req *helplinev1.UpsertDepartmentRequest) (*helplinev1.UpsertDepartmentResponse, error) {
 	d := req.GetDepartment()
 	code, err := input.Code("department.code", d.GetCode(), true)
 	if err != nil {
@@ -126,7 +130,7 @@ func (s *Service) UpsertDepartment(ctx context.Context, req *helplinev1.UpsertDe
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `
+	_, err = q.Exec(ctx, `
 		INSERT INTO departments (code, name, name_hi) VALUES ($1, $2, $3)
 		ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_hi = excluded.name_hi`, code, name, nameHi)
 	if err != nil {
@@ -153,6 +157,10 @@ func (s *Service) ListDepartments(ctx context.Context, _ *helplinev1.ListDepartm
 
 // UpsertCategory creates or updates a category with its SLAs.
 func (s *Service) UpsertCategory(ctx context.Context, req *helplinev1.UpsertCategoryRequest) (*helplinev1.UpsertCategoryResponse, error) {
+	return s.upsertCategory(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertCategory(ctx context.Context, q dbtx, req *helplinev1.UpsertCategoryRequest) (*helplinev1.UpsertCategoryResponse, error) {
 	c := req.GetCategory()
 	code, err := input.Code("category.code", c.GetCode(), true)
 	if err != nil {
@@ -174,11 +182,11 @@ func (s *Service) UpsertCategory(ctx context.Context, req *helplinev1.UpsertCate
 			return nil, apperr.Invalid(fmt.Sprintf("category.sla_days[%d]", i), "must be between 1 and 365 working days")
 		}
 	}
-	deptID, err := idOf(ctx, s.store.pool, "departments", "category.department_code", dept)
+	deptID, err := idOf(ctx, q, "departments", "category.department_code", dept)
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `
+	_, err = q.Exec(ctx, `
 		INSERT INTO categories (code, department_id, name, name_hi, sla_days) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (code) DO UPDATE SET department_id = excluded.department_id, name = excluded.name,
 		    name_hi = excluded.name_hi, sla_days = excluded.sla_days`, code, deptID, name, nameHi, c.GetSlaDays())
@@ -221,6 +229,10 @@ func PostCode(department, district string, level int) string {
 
 // UpsertPost creates or updates a post and who holds it.
 func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequest) (*helplinev1.UpsertPostResponse, error) {
+	return s.upsertPost(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertPost(ctx context.Context, q dbtx, req *helplinev1.UpsertPostRequest) (*helplinev1.UpsertPostResponse, error) {
 	p := req.GetPost()
 	dept, err := input.Code("post.department_code", p.GetDepartmentCode(), true)
 	if err != nil {
@@ -252,13 +264,13 @@ func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequ
 	if err != nil {
 		return nil, err
 	}
-	deptID, err := idOf(ctx, s.store.pool, "departments", "post.department_code", dept)
+	deptID, err := idOf(ctx, q, "departments", "post.department_code", dept)
 	if err != nil {
 		return nil, err
 	}
 	var districtID *int64
 	if district != "" {
-		n, err := complaint.ResolvePlace(ctx, s.store.pool, "post.", district, "", "")
+		n, err := complaint.ResolvePlace(ctx, q, "post.", district, "", "")
 		if err != nil {
 			return nil, err
 		}
@@ -268,7 +280,7 @@ func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequ
 	if holder != "" {
 		var id int64
 		var role string
-		err := s.store.pool.QueryRow(ctx, `SELECT id, role FROM users WHERE username = $1`, holder).Scan(&id, &role)
+		err := q.QueryRow(ctx, `SELECT id, role FROM users WHERE username = $1`, holder).Scan(&id, &role)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, apperr.Invalid("post.holder_username", fmt.Sprintf("unknown user %q", holder))
 		}
@@ -280,7 +292,7 @@ func (s *Service) UpsertPost(ctx context.Context, req *helplinev1.UpsertPostRequ
 		}
 		holderID = &id
 	}
-	_, err = s.store.pool.Exec(ctx, `
+	_, err = q.Exec(ctx, `
 		INSERT INTO posts (code, department_id, level, district_id, name, holder_user_id) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (code) DO UPDATE SET department_id = excluded.department_id, level = excluded.level,
 		    district_id = excluded.district_id, name = excluded.name, holder_user_id = excluded.holder_user_id`,
@@ -338,6 +350,10 @@ func (s *Service) ListPosts(ctx context.Context, req *helplinev1.ListPostsReques
 
 // UpsertRoutingRule sets the department for a (category, location node).
 func (s *Service) UpsertRoutingRule(ctx context.Context, req *helplinev1.UpsertRoutingRuleRequest) (*helplinev1.UpsertRoutingRuleResponse, error) {
+	return s.upsertRoutingRule(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertRoutingRule(ctx context.Context, q dbtx, req *helplinev1.UpsertRoutingRuleRequest) (*helplinev1.UpsertRoutingRuleResponse, error) {
 	r := req.GetRule()
 	var codes [5]string
 	for i, f := range []struct {
@@ -355,19 +371,19 @@ func (s *Service) UpsertRoutingRule(ctx context.Context, req *helplinev1.UpsertR
 			return nil, err
 		}
 	}
-	catID, err := idOf(ctx, s.store.pool, "categories", "rule.category_code", codes[0])
+	catID, err := idOf(ctx, q, "categories", "rule.category_code", codes[0])
 	if err != nil {
 		return nil, err
 	}
-	n, err := complaint.ResolvePlace(ctx, s.store.pool, "rule.", codes[1], codes[2], codes[3])
+	n, err := complaint.ResolvePlace(ctx, q, "rule.", codes[1], codes[2], codes[3])
 	if err != nil {
 		return nil, err
 	}
-	deptID, err := idOf(ctx, s.store.pool, "departments", "rule.department_code", codes[4])
+	deptID, err := idOf(ctx, q, "departments", "rule.department_code", codes[4])
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `
+	_, err = q.Exec(ctx, `
 		INSERT INTO routing_rules (category_id, location_id, department_id) VALUES ($1, $2, $3)
 		ON CONFLICT (category_id, coalesce(location_id, 0)) DO UPDATE SET department_id = excluded.department_id`,
 		catID, n.Most(), deptID)
@@ -410,6 +426,10 @@ func (s *Service) ListRoutingRules(ctx context.Context, req *helplinev1.ListRout
 
 // UpsertHoliday adds or renames a holiday.
 func (s *Service) UpsertHoliday(ctx context.Context, req *helplinev1.UpsertHolidayRequest) (*helplinev1.UpsertHolidayResponse, error) {
+	return s.upsertHoliday(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertHoliday(ctx context.Context, q dbtx, req *helplinev1.UpsertHolidayRequest) (*helplinev1.UpsertHolidayResponse, error) {
 	h := req.GetHoliday()
 	day, err := time.Parse(time.DateOnly, h.GetDate())
 	if err != nil {
@@ -419,7 +439,7 @@ func (s *Service) UpsertHoliday(ctx context.Context, req *helplinev1.UpsertHolid
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `INSERT INTO holidays (day, name) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET name = excluded.name`,
+	_, err = q.Exec(ctx, `INSERT INTO holidays (day, name) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET name = excluded.name`,
 		day.Format(time.DateOnly), name)
 	if err != nil {
 		return nil, fmt.Errorf("upsert holiday: %w", err)
@@ -452,6 +472,10 @@ func (s *Service) ListHolidays(ctx context.Context, req *helplinev1.ListHolidays
 
 // UpsertLine creates or updates a helpline line.
 func (s *Service) UpsertLine(ctx context.Context, req *helplinev1.UpsertLineRequest) (*helplinev1.UpsertLineResponse, error) {
+	return s.upsertLine(ctx, s.store.pool, req)
+}
+
+func (s *Service) upsertLine(ctx context.Context, q dbtx, req *helplinev1.UpsertLineRequest) (*helplinev1.UpsertLineResponse, error) {
 	code, err := input.Code("line.code", req.GetLine().GetCode(), true)
 	if err != nil {
 		return nil, err
@@ -460,7 +484,7 @@ func (s *Service) UpsertLine(ctx context.Context, req *helplinev1.UpsertLineRequ
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `INSERT INTO helpline_lines (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name`, code, name)
+	_, err = q.Exec(ctx, `INSERT INTO helpline_lines (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name`, code, name)
 	if err != nil {
 		return nil, fmt.Errorf("upsert line: %w", err)
 	}

@@ -22,6 +22,78 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// MasterDataKind is what an import holds.
+type MasterDataKind int32
+
+const (
+	MasterDataKind_MASTER_DATA_KIND_UNSPECIFIED MasterDataKind = 0
+	// LocationRow: districts, blocks and wards.
+	MasterDataKind_MASTER_DATA_KIND_LOCATIONS   MasterDataKind = 1
+	MasterDataKind_MASTER_DATA_KIND_DEPARTMENTS MasterDataKind = 2
+	// Categories with their SLAs.
+	MasterDataKind_MASTER_DATA_KIND_CATEGORIES MasterDataKind = 3
+	// Posts, optionally held by existing officers.
+	MasterDataKind_MASTER_DATA_KIND_POSTS MasterDataKind = 4
+	// OfficerRow: officer accounts (created when new) and the posts they hold.
+	MasterDataKind_MASTER_DATA_KIND_OFFICERS      MasterDataKind = 5
+	MasterDataKind_MASTER_DATA_KIND_ROUTING_RULES MasterDataKind = 6
+	MasterDataKind_MASTER_DATA_KIND_HOLIDAYS      MasterDataKind = 7
+	MasterDataKind_MASTER_DATA_KIND_LINES         MasterDataKind = 8
+)
+
+// Enum value maps for MasterDataKind.
+var (
+	MasterDataKind_name = map[int32]string{
+		0: "MASTER_DATA_KIND_UNSPECIFIED",
+		1: "MASTER_DATA_KIND_LOCATIONS",
+		2: "MASTER_DATA_KIND_DEPARTMENTS",
+		3: "MASTER_DATA_KIND_CATEGORIES",
+		4: "MASTER_DATA_KIND_POSTS",
+		5: "MASTER_DATA_KIND_OFFICERS",
+		6: "MASTER_DATA_KIND_ROUTING_RULES",
+		7: "MASTER_DATA_KIND_HOLIDAYS",
+		8: "MASTER_DATA_KIND_LINES",
+	}
+	MasterDataKind_value = map[string]int32{
+		"MASTER_DATA_KIND_UNSPECIFIED":   0,
+		"MASTER_DATA_KIND_LOCATIONS":     1,
+		"MASTER_DATA_KIND_DEPARTMENTS":   2,
+		"MASTER_DATA_KIND_CATEGORIES":    3,
+		"MASTER_DATA_KIND_POSTS":         4,
+		"MASTER_DATA_KIND_OFFICERS":      5,
+		"MASTER_DATA_KIND_ROUTING_RULES": 6,
+		"MASTER_DATA_KIND_HOLIDAYS":      7,
+		"MASTER_DATA_KIND_LINES":         8,
+	}
+)
+
+func (x MasterDataKind) Enum() *MasterDataKind {
+	p := new(MasterDataKind)
+	*p = x
+	return p
+}
+
+func (x MasterDataKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MasterDataKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_helpline_v1_routing_proto_enumTypes[0].Descriptor()
+}
+
+func (MasterDataKind) Type() protoreflect.EnumType {
+	return &file_helpline_v1_routing_proto_enumTypes[0]
+}
+
+func (x MasterDataKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MasterDataKind.Descriptor instead.
+func (MasterDataKind) EnumDescriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{0}
+}
+
 // Ward is a ward or gram panchayat.
 type Ward struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2126,6 +2198,538 @@ func (x *AssignComplaintResponse) GetComplaint() *Complaint {
 	return nil
 }
 
+// LocationRow is one node of the location tree: a district (block_code and
+// ward_code empty), a block of a district, or a ward of a block.
+type LocationRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DistrictCode  string                 `protobuf:"bytes,1,opt,name=district_code,json=districtCode,proto3" json:"district_code,omitempty"`
+	BlockCode     string                 `protobuf:"bytes,2,opt,name=block_code,json=blockCode,proto3" json:"block_code,omitempty"`
+	WardCode      string                 `protobuf:"bytes,3,opt,name=ward_code,json=wardCode,proto3" json:"ward_code,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	NameHi        string                 `protobuf:"bytes,5,opt,name=name_hi,json=nameHi,proto3" json:"name_hi,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LocationRow) Reset() {
+	*x = LocationRow{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LocationRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LocationRow) ProtoMessage() {}
+
+func (x *LocationRow) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LocationRow.ProtoReflect.Descriptor instead.
+func (*LocationRow) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *LocationRow) GetDistrictCode() string {
+	if x != nil {
+		return x.DistrictCode
+	}
+	return ""
+}
+
+func (x *LocationRow) GetBlockCode() string {
+	if x != nil {
+		return x.BlockCode
+	}
+	return ""
+}
+
+func (x *LocationRow) GetWardCode() string {
+	if x != nil {
+		return x.WardCode
+	}
+	return ""
+}
+
+func (x *LocationRow) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LocationRow) GetNameHi() string {
+	if x != nil {
+		return x.NameHi
+	}
+	return ""
+}
+
+// OfficerRow is an officer and the post they hold.
+type OfficerRow struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Username       string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	DisplayName    string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	DepartmentCode string                 `protobuf:"bytes,3,opt,name=department_code,json=departmentCode,proto3" json:"department_code,omitempty"`
+	// Empty for state posts (levels 3 and 4).
+	DistrictCode string `protobuf:"bytes,4,opt,name=district_code,json=districtCode,proto3" json:"district_code,omitempty"`
+	Level        int32  `protobuf:"varint,5,opt,name=level,proto3" json:"level,omitempty"`
+	// The post's name; the post's code is derived (PWD-SHIMLA-L1).
+	PostName      string `protobuf:"bytes,6,opt,name=post_name,json=postName,proto3" json:"post_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfficerRow) Reset() {
+	*x = OfficerRow{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfficerRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfficerRow) ProtoMessage() {}
+
+func (x *OfficerRow) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfficerRow.ProtoReflect.Descriptor instead.
+func (*OfficerRow) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *OfficerRow) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *OfficerRow) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *OfficerRow) GetDepartmentCode() string {
+	if x != nil {
+		return x.DepartmentCode
+	}
+	return ""
+}
+
+func (x *OfficerRow) GetDistrictCode() string {
+	if x != nil {
+		return x.DistrictCode
+	}
+	return ""
+}
+
+func (x *OfficerRow) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
+}
+
+func (x *OfficerRow) GetPostName() string {
+	if x != nil {
+		return x.PostName
+	}
+	return ""
+}
+
+// MasterDataRow is one row of an import; the field set must match the kind.
+type MasterDataRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The row's line in the source file, quoted in errors; optional.
+	Line int32 `protobuf:"varint,1,opt,name=line,proto3" json:"line,omitempty"`
+	// Types that are valid to be assigned to Row:
+	//
+	//	*MasterDataRow_Location
+	//	*MasterDataRow_Department
+	//	*MasterDataRow_Category
+	//	*MasterDataRow_Post
+	//	*MasterDataRow_Officer
+	//	*MasterDataRow_Rule
+	//	*MasterDataRow_Holiday
+	//	*MasterDataRow_HelplineLine
+	Row           isMasterDataRow_Row `protobuf_oneof:"row"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MasterDataRow) Reset() {
+	*x = MasterDataRow{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MasterDataRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MasterDataRow) ProtoMessage() {}
+
+func (x *MasterDataRow) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MasterDataRow.ProtoReflect.Descriptor instead.
+func (*MasterDataRow) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *MasterDataRow) GetLine() int32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+func (x *MasterDataRow) GetRow() isMasterDataRow_Row {
+	if x != nil {
+		return x.Row
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetLocation() *LocationRow {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Location); ok {
+			return x.Location
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetDepartment() *Department {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Department); ok {
+			return x.Department
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetCategory() *Category {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Category); ok {
+			return x.Category
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetPost() *Post {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Post); ok {
+			return x.Post
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetOfficer() *OfficerRow {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Officer); ok {
+			return x.Officer
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetRule() *RoutingRule {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Rule); ok {
+			return x.Rule
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetHoliday() *Holiday {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_Holiday); ok {
+			return x.Holiday
+		}
+	}
+	return nil
+}
+
+func (x *MasterDataRow) GetHelplineLine() *Line {
+	if x != nil {
+		if x, ok := x.Row.(*MasterDataRow_HelplineLine); ok {
+			return x.HelplineLine
+		}
+	}
+	return nil
+}
+
+type isMasterDataRow_Row interface {
+	isMasterDataRow_Row()
+}
+
+type MasterDataRow_Location struct {
+	Location *LocationRow `protobuf:"bytes,2,opt,name=location,proto3,oneof"`
+}
+
+type MasterDataRow_Department struct {
+	Department *Department `protobuf:"bytes,3,opt,name=department,proto3,oneof"`
+}
+
+type MasterDataRow_Category struct {
+	Category *Category `protobuf:"bytes,4,opt,name=category,proto3,oneof"`
+}
+
+type MasterDataRow_Post struct {
+	Post *Post `protobuf:"bytes,5,opt,name=post,proto3,oneof"`
+}
+
+type MasterDataRow_Officer struct {
+	Officer *OfficerRow `protobuf:"bytes,6,opt,name=officer,proto3,oneof"`
+}
+
+type MasterDataRow_Rule struct {
+	Rule *RoutingRule `protobuf:"bytes,7,opt,name=rule,proto3,oneof"`
+}
+
+type MasterDataRow_Holiday struct {
+	Holiday *Holiday `protobuf:"bytes,8,opt,name=holiday,proto3,oneof"`
+}
+
+type MasterDataRow_HelplineLine struct {
+	HelplineLine *Line `protobuf:"bytes,9,opt,name=helpline_line,json=helplineLine,proto3,oneof"`
+}
+
+func (*MasterDataRow_Location) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Department) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Category) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Post) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Officer) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Rule) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_Holiday) isMasterDataRow_Row() {}
+
+func (*MasterDataRow_HelplineLine) isMasterDataRow_Row() {}
+
+// ImportMasterDataRequest is one message of an import stream: the first
+// names the kind; every message may carry rows.
+type ImportMasterDataRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  MasterDataKind         `protobuf:"varint,1,opt,name=kind,proto3,enum=helpline.v1.MasterDataKind" json:"kind,omitempty"`
+	// Validate everything, store nothing.
+	DryRun        bool             `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	Rows          []*MasterDataRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportMasterDataRequest) Reset() {
+	*x = ImportMasterDataRequest{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMasterDataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMasterDataRequest) ProtoMessage() {}
+
+func (x *ImportMasterDataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMasterDataRequest.ProtoReflect.Descriptor instead.
+func (*ImportMasterDataRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ImportMasterDataRequest) GetKind() MasterDataKind {
+	if x != nil {
+		return x.Kind
+	}
+	return MasterDataKind_MASTER_DATA_KIND_UNSPECIFIED
+}
+
+func (x *ImportMasterDataRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportMasterDataRequest) GetRows() []*MasterDataRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// InitialPassword is the one-time password of an officer account an import created.
+type InitialPassword struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InitialPassword) Reset() {
+	*x = InitialPassword{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InitialPassword) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InitialPassword) ProtoMessage() {}
+
+func (x *InitialPassword) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InitialPassword.ProtoReflect.Descriptor instead.
+func (*InitialPassword) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *InitialPassword) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *InitialPassword) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+// ImportMasterDataResponse reports a committed (or dry-run) import.
+type ImportMasterDataResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Rows   int32                  `protobuf:"varint,1,opt,name=rows,proto3" json:"rows,omitempty"`
+	DryRun bool                   `protobuf:"varint,2,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
+	// Officer accounts created, each with a random password to hand over
+	// (shown once; they should change it).
+	InitialPasswords []*InitialPassword `protobuf:"bytes,3,rep,name=initial_passwords,json=initialPasswords,proto3" json:"initial_passwords,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ImportMasterDataResponse) Reset() {
+	*x = ImportMasterDataResponse{}
+	mi := &file_helpline_v1_routing_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportMasterDataResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportMasterDataResponse) ProtoMessage() {}
+
+func (x *ImportMasterDataResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_routing_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportMasterDataResponse.ProtoReflect.Descriptor instead.
+func (*ImportMasterDataResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_routing_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *ImportMasterDataResponse) GetRows() int32 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *ImportMasterDataResponse) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
+func (x *ImportMasterDataResponse) GetInitialPasswords() []*InitialPassword {
+	if x != nil {
+		return x.InitialPasswords
+	}
+	return nil
+}
+
 var File_helpline_v1_routing_proto protoreflect.FileDescriptor
 
 const file_helpline_v1_routing_proto_rawDesc = "" +
@@ -2254,7 +2858,56 @@ const file_helpline_v1_routing_proto_rawDesc = "" +
 	"\x04note\x18\x04 \x01(\tR\x04note\x12)\n" +
 	"\x10expected_version\x18\x05 \x01(\x03R\x0fexpectedVersion\"O\n" +
 	"\x17AssignComplaintResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint2\xa9\x0e\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x9b\x01\n" +
+	"\vLocationRow\x12#\n" +
+	"\rdistrict_code\x18\x01 \x01(\tR\fdistrictCode\x12\x1d\n" +
+	"\n" +
+	"block_code\x18\x02 \x01(\tR\tblockCode\x12\x1b\n" +
+	"\tward_code\x18\x03 \x01(\tR\bwardCode\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x17\n" +
+	"\aname_hi\x18\x05 \x01(\tR\x06nameHi\"\xcc\x01\n" +
+	"\n" +
+	"OfficerRow\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12'\n" +
+	"\x0fdepartment_code\x18\x03 \x01(\tR\x0edepartmentCode\x12#\n" +
+	"\rdistrict_code\x18\x04 \x01(\tR\fdistrictCode\x12\x14\n" +
+	"\x05level\x18\x05 \x01(\x05R\x05level\x12\x1b\n" +
+	"\tpost_name\x18\x06 \x01(\tR\bpostName\"\xcc\x03\n" +
+	"\rMasterDataRow\x12\x12\n" +
+	"\x04line\x18\x01 \x01(\x05R\x04line\x126\n" +
+	"\blocation\x18\x02 \x01(\v2\x18.helpline.v1.LocationRowH\x00R\blocation\x129\n" +
+	"\n" +
+	"department\x18\x03 \x01(\v2\x17.helpline.v1.DepartmentH\x00R\n" +
+	"department\x123\n" +
+	"\bcategory\x18\x04 \x01(\v2\x15.helpline.v1.CategoryH\x00R\bcategory\x12'\n" +
+	"\x04post\x18\x05 \x01(\v2\x11.helpline.v1.PostH\x00R\x04post\x123\n" +
+	"\aofficer\x18\x06 \x01(\v2\x17.helpline.v1.OfficerRowH\x00R\aofficer\x12.\n" +
+	"\x04rule\x18\a \x01(\v2\x18.helpline.v1.RoutingRuleH\x00R\x04rule\x120\n" +
+	"\aholiday\x18\b \x01(\v2\x14.helpline.v1.HolidayH\x00R\aholiday\x128\n" +
+	"\rhelpline_line\x18\t \x01(\v2\x11.helpline.v1.LineH\x00R\fhelplineLineB\x05\n" +
+	"\x03row\"\x93\x01\n" +
+	"\x17ImportMasterDataRequest\x12/\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1b.helpline.v1.MasterDataKindR\x04kind\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12.\n" +
+	"\x04rows\x18\x03 \x03(\v2\x1a.helpline.v1.MasterDataRowR\x04rows\"I\n" +
+	"\x0fInitialPassword\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x92\x01\n" +
+	"\x18ImportMasterDataResponse\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\x05R\x04rows\x12\x17\n" +
+	"\adry_run\x18\x02 \x01(\bR\x06dryRun\x12I\n" +
+	"\x11initial_passwords\x18\x03 \x03(\v2\x1c.helpline.v1.InitialPasswordR\x10initialPasswords*\xaf\x02\n" +
+	"\x0eMasterDataKind\x12 \n" +
+	"\x1cMASTER_DATA_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aMASTER_DATA_KIND_LOCATIONS\x10\x01\x12 \n" +
+	"\x1cMASTER_DATA_KIND_DEPARTMENTS\x10\x02\x12\x1f\n" +
+	"\x1bMASTER_DATA_KIND_CATEGORIES\x10\x03\x12\x1a\n" +
+	"\x16MASTER_DATA_KIND_POSTS\x10\x04\x12\x1d\n" +
+	"\x19MASTER_DATA_KIND_OFFICERS\x10\x05\x12\"\n" +
+	"\x1eMASTER_DATA_KIND_ROUTING_RULES\x10\x06\x12\x1d\n" +
+	"\x19MASTER_DATA_KIND_HOLIDAYS\x10\a\x12\x1a\n" +
+	"\x16MASTER_DATA_KIND_LINES\x10\b2\xb0\x0f\n" +
 	"\x0eRoutingService\x12s\n" +
 	"\x0eUpsertDistrict\x12\".helpline.v1.UpsertDistrictRequest\x1a#.helpline.v1.UpsertDistrictResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/districts\x12m\n" +
 	"\rListDistricts\x12!.helpline.v1.ListDistrictsRequest\x1a\".helpline.v1.ListDistrictsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/districts\x12{\n" +
@@ -2271,7 +2924,8 @@ const file_helpline_v1_routing_proto_rawDesc = "" +
 	"\fListHolidays\x12 .helpline.v1.ListHolidaysRequest\x1a!.helpline.v1.ListHolidaysResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/holidays\x12c\n" +
 	"\n" +
 	"UpsertLine\x12\x1e.helpline.v1.UpsertLineRequest\x1a\x1f.helpline.v1.UpsertLineResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/lines\x12]\n" +
-	"\tListLines\x12\x1d.helpline.v1.ListLinesRequest\x1a\x1e.helpline.v1.ListLinesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/lines\x12i\n" +
+	"\tListLines\x12\x1d.helpline.v1.ListLinesRequest\x1a\x1e.helpline.v1.ListLinesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/lines\x12\x84\x01\n" +
+	"\x10ImportMasterData\x12$.helpline.v1.ImportMasterDataRequest\x1a%.helpline.v1.ImportMasterDataResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/master-data:import(\x01\x12i\n" +
 	"\fListUnrouted\x12 .helpline.v1.ListUnroutedRequest\x1a!.helpline.v1.ListUnroutedResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/unrouted\x12\x87\x01\n" +
 	"\x0fAssignComplaint\x12#.helpline.v1.AssignComplaintRequest\x1a$.helpline.v1.AssignComplaintResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/complaints/{docket}/assignB9Z7github.com/helpline/helpline/api/helpline/v1;helplinev1b\x06proto3"
 
@@ -2287,114 +2941,135 @@ func file_helpline_v1_routing_proto_rawDescGZIP() []byte {
 	return file_helpline_v1_routing_proto_rawDescData
 }
 
-var file_helpline_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_helpline_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_helpline_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_helpline_v1_routing_proto_goTypes = []any{
-	(*Ward)(nil),                      // 0: helpline.v1.Ward
-	(*Block)(nil),                     // 1: helpline.v1.Block
-	(*District)(nil),                  // 2: helpline.v1.District
-	(*UpsertDistrictRequest)(nil),     // 3: helpline.v1.UpsertDistrictRequest
-	(*UpsertDistrictResponse)(nil),    // 4: helpline.v1.UpsertDistrictResponse
-	(*ListDistrictsRequest)(nil),      // 5: helpline.v1.ListDistrictsRequest
-	(*ListDistrictsResponse)(nil),     // 6: helpline.v1.ListDistrictsResponse
-	(*Department)(nil),                // 7: helpline.v1.Department
-	(*UpsertDepartmentRequest)(nil),   // 8: helpline.v1.UpsertDepartmentRequest
-	(*UpsertDepartmentResponse)(nil),  // 9: helpline.v1.UpsertDepartmentResponse
-	(*ListDepartmentsRequest)(nil),    // 10: helpline.v1.ListDepartmentsRequest
-	(*ListDepartmentsResponse)(nil),   // 11: helpline.v1.ListDepartmentsResponse
-	(*Category)(nil),                  // 12: helpline.v1.Category
-	(*UpsertCategoryRequest)(nil),     // 13: helpline.v1.UpsertCategoryRequest
-	(*UpsertCategoryResponse)(nil),    // 14: helpline.v1.UpsertCategoryResponse
-	(*ListCategoriesRequest)(nil),     // 15: helpline.v1.ListCategoriesRequest
-	(*ListCategoriesResponse)(nil),    // 16: helpline.v1.ListCategoriesResponse
-	(*Post)(nil),                      // 17: helpline.v1.Post
-	(*UpsertPostRequest)(nil),         // 18: helpline.v1.UpsertPostRequest
-	(*UpsertPostResponse)(nil),        // 19: helpline.v1.UpsertPostResponse
-	(*ListPostsRequest)(nil),          // 20: helpline.v1.ListPostsRequest
-	(*ListPostsResponse)(nil),         // 21: helpline.v1.ListPostsResponse
-	(*RoutingRule)(nil),               // 22: helpline.v1.RoutingRule
-	(*UpsertRoutingRuleRequest)(nil),  // 23: helpline.v1.UpsertRoutingRuleRequest
-	(*UpsertRoutingRuleResponse)(nil), // 24: helpline.v1.UpsertRoutingRuleResponse
-	(*ListRoutingRulesRequest)(nil),   // 25: helpline.v1.ListRoutingRulesRequest
-	(*ListRoutingRulesResponse)(nil),  // 26: helpline.v1.ListRoutingRulesResponse
-	(*Holiday)(nil),                   // 27: helpline.v1.Holiday
-	(*UpsertHolidayRequest)(nil),      // 28: helpline.v1.UpsertHolidayRequest
-	(*UpsertHolidayResponse)(nil),     // 29: helpline.v1.UpsertHolidayResponse
-	(*ListHolidaysRequest)(nil),       // 30: helpline.v1.ListHolidaysRequest
-	(*ListHolidaysResponse)(nil),      // 31: helpline.v1.ListHolidaysResponse
-	(*Line)(nil),                      // 32: helpline.v1.Line
-	(*UpsertLineRequest)(nil),         // 33: helpline.v1.UpsertLineRequest
-	(*UpsertLineResponse)(nil),        // 34: helpline.v1.UpsertLineResponse
-	(*ListLinesRequest)(nil),          // 35: helpline.v1.ListLinesRequest
-	(*ListLinesResponse)(nil),         // 36: helpline.v1.ListLinesResponse
-	(*ListUnroutedRequest)(nil),       // 37: helpline.v1.ListUnroutedRequest
-	(*ListUnroutedResponse)(nil),      // 38: helpline.v1.ListUnroutedResponse
-	(*AssignComplaintRequest)(nil),    // 39: helpline.v1.AssignComplaintRequest
-	(*AssignComplaintResponse)(nil),   // 40: helpline.v1.AssignComplaintResponse
-	(*Complaint)(nil),                 // 41: helpline.v1.Complaint
+	(MasterDataKind)(0),               // 0: helpline.v1.MasterDataKind
+	(*Ward)(nil),                      // 1: helpline.v1.Ward
+	(*Block)(nil),                     // 2: helpline.v1.Block
+	(*District)(nil),                  // 3: helpline.v1.District
+	(*UpsertDistrictRequest)(nil),     // 4: helpline.v1.UpsertDistrictRequest
+	(*UpsertDistrictResponse)(nil),    // 5: helpline.v1.UpsertDistrictResponse
+	(*ListDistrictsRequest)(nil),      // 6: helpline.v1.ListDistrictsRequest
+	(*ListDistrictsResponse)(nil),     // 7: helpline.v1.ListDistrictsResponse
+	(*Department)(nil),                // 8: helpline.v1.Department
+	(*UpsertDepartmentRequest)(nil),   // 9: helpline.v1.UpsertDepartmentRequest
+	(*UpsertDepartmentResponse)(nil),  // 10: helpline.v1.UpsertDepartmentResponse
+	(*ListDepartmentsRequest)(nil),    // 11: helpline.v1.ListDepartmentsRequest
+	(*ListDepartmentsResponse)(nil),   // 12: helpline.v1.ListDepartmentsResponse
+	(*Category)(nil),                  // 13: helpline.v1.Category
+	(*UpsertCategoryRequest)(nil),     // 14: helpline.v1.UpsertCategoryRequest
+	(*UpsertCategoryResponse)(nil),    // 15: helpline.v1.UpsertCategoryResponse
+	(*ListCategoriesRequest)(nil),     // 16: helpline.v1.ListCategoriesRequest
+	(*ListCategoriesResponse)(nil),    // 17: helpline.v1.ListCategoriesResponse
+	(*Post)(nil),                      // 18: helpline.v1.Post
+	(*UpsertPostRequest)(nil),         // 19: helpline.v1.UpsertPostRequest
+	(*UpsertPostResponse)(nil),        // 20: helpline.v1.UpsertPostResponse
+	(*ListPostsRequest)(nil),          // 21: helpline.v1.ListPostsRequest
+	(*ListPostsResponse)(nil),         // 22: helpline.v1.ListPostsResponse
+	(*RoutingRule)(nil),               // 23: helpline.v1.RoutingRule
+	(*UpsertRoutingRuleRequest)(nil),  // 24: helpline.v1.UpsertRoutingRuleRequest
+	(*UpsertRoutingRuleResponse)(nil), // 25: helpline.v1.UpsertRoutingRuleResponse
+	(*ListRoutingRulesRequest)(nil),   // 26: helpline.v1.ListRoutingRulesRequest
+	(*ListRoutingRulesResponse)(nil),  // 27: helpline.v1.ListRoutingRulesResponse
+	(*Holiday)(nil),                   // 28: helpline.v1.Holiday
+	(*UpsertHolidayRequest)(nil),      // 29: helpline.v1.UpsertHolidayRequest
+	(*UpsertHolidayResponse)(nil),     // 30: helpline.v1.UpsertHolidayResponse
+	(*ListHolidaysRequest)(nil),       // 31: helpline.v1.ListHolidaysRequest
+	(*ListHolidaysResponse)(nil),      // 32: helpline.v1.ListHolidaysResponse
+	(*Line)(nil),                      // 33: helpline.v1.Line
+	(*UpsertLineRequest)(nil),         // 34: helpline.v1.UpsertLineRequest
+	(*UpsertLineResponse)(nil),        // 35: helpline.v1.UpsertLineResponse
+	(*ListLinesRequest)(nil),          // 36: helpline.v1.ListLinesRequest
+	(*ListLinesResponse)(nil),         // 37: helpline.v1.ListLinesResponse
+	(*ListUnroutedRequest)(nil),       // 38: helpline.v1.ListUnroutedRequest
+	(*ListUnroutedResponse)(nil),      // 39: helpline.v1.ListUnroutedResponse
+	(*AssignComplaintRequest)(nil),    // 40: helpline.v1.AssignComplaintRequest
+	(*AssignComplaintResponse)(nil),   // 41: helpline.v1.AssignComplaintResponse
+	(*LocationRow)(nil),               // 42: helpline.v1.LocationRow
+	(*OfficerRow)(nil),                // 43: helpline.v1.OfficerRow
+	(*MasterDataRow)(nil),             // 44: helpline.v1.MasterDataRow
+	(*ImportMasterDataRequest)(nil),   // 45: helpline.v1.ImportMasterDataRequest
+	(*InitialPassword)(nil),           // 46: helpline.v1.InitialPassword
+	(*ImportMasterDataResponse)(nil),  // 47: helpline.v1.ImportMasterDataResponse
+	(*Complaint)(nil),                 // 48: helpline.v1.Complaint
 }
 var file_helpline_v1_routing_proto_depIdxs = []int32{
-	0,  // 0: helpline.v1.Block.wards:type_name -> helpline.v1.Ward
-	1,  // 1: helpline.v1.District.blocks:type_name -> helpline.v1.Block
-	2,  // 2: helpline.v1.UpsertDistrictRequest.district:type_name -> helpline.v1.District
-	2,  // 3: helpline.v1.UpsertDistrictResponse.district:type_name -> helpline.v1.District
-	2,  // 4: helpline.v1.ListDistrictsResponse.districts:type_name -> helpline.v1.District
-	7,  // 5: helpline.v1.UpsertDepartmentRequest.department:type_name -> helpline.v1.Department
-	7,  // 6: helpline.v1.UpsertDepartmentResponse.department:type_name -> helpline.v1.Department
-	7,  // 7: helpline.v1.ListDepartmentsResponse.departments:type_name -> helpline.v1.Department
-	12, // 8: helpline.v1.UpsertCategoryRequest.category:type_name -> helpline.v1.Category
-	12, // 9: helpline.v1.UpsertCategoryResponse.category:type_name -> helpline.v1.Category
-	12, // 10: helpline.v1.ListCategoriesResponse.categories:type_name -> helpline.v1.Category
-	17, // 11: helpline.v1.UpsertPostRequest.post:type_name -> helpline.v1.Post
-	17, // 12: helpline.v1.UpsertPostResponse.post:type_name -> helpline.v1.Post
-	17, // 13: helpline.v1.ListPostsResponse.posts:type_name -> helpline.v1.Post
-	22, // 14: helpline.v1.UpsertRoutingRuleRequest.rule:type_name -> helpline.v1.RoutingRule
-	22, // 15: helpline.v1.UpsertRoutingRuleResponse.rule:type_name -> helpline.v1.RoutingRule
-	22, // 16: helpline.v1.ListRoutingRulesResponse.rules:type_name -> helpline.v1.RoutingRule
-	27, // 17: helpline.v1.UpsertHolidayRequest.holiday:type_name -> helpline.v1.Holiday
-	27, // 18: helpline.v1.UpsertHolidayResponse.holiday:type_name -> helpline.v1.Holiday
-	27, // 19: helpline.v1.ListHolidaysResponse.holidays:type_name -> helpline.v1.Holiday
-	32, // 20: helpline.v1.UpsertLineRequest.line:type_name -> helpline.v1.Line
-	32, // 21: helpline.v1.UpsertLineResponse.line:type_name -> helpline.v1.Line
-	32, // 22: helpline.v1.ListLinesResponse.lines:type_name -> helpline.v1.Line
-	41, // 23: helpline.v1.ListUnroutedResponse.complaints:type_name -> helpline.v1.Complaint
-	41, // 24: helpline.v1.AssignComplaintResponse.complaint:type_name -> helpline.v1.Complaint
-	3,  // 25: helpline.v1.RoutingService.UpsertDistrict:input_type -> helpline.v1.UpsertDistrictRequest
-	5,  // 26: helpline.v1.RoutingService.ListDistricts:input_type -> helpline.v1.ListDistrictsRequest
-	8,  // 27: helpline.v1.RoutingService.UpsertDepartment:input_type -> helpline.v1.UpsertDepartmentRequest
-	10, // 28: helpline.v1.RoutingService.ListDepartments:input_type -> helpline.v1.ListDepartmentsRequest
-	13, // 29: helpline.v1.RoutingService.UpsertCategory:input_type -> helpline.v1.UpsertCategoryRequest
-	15, // 30: helpline.v1.RoutingService.ListCategories:input_type -> helpline.v1.ListCategoriesRequest
-	18, // 31: helpline.v1.RoutingService.UpsertPost:input_type -> helpline.v1.UpsertPostRequest
-	20, // 32: helpline.v1.RoutingService.ListPosts:input_type -> helpline.v1.ListPostsRequest
-	23, // 33: helpline.v1.RoutingService.UpsertRoutingRule:input_type -> helpline.v1.UpsertRoutingRuleRequest
-	25, // 34: helpline.v1.RoutingService.ListRoutingRules:input_type -> helpline.v1.ListRoutingRulesRequest
-	28, // 35: helpline.v1.RoutingService.UpsertHoliday:input_type -> helpline.v1.UpsertHolidayRequest
-	30, // 36: helpline.v1.RoutingService.ListHolidays:input_type -> helpline.v1.ListHolidaysRequest
-	33, // 37: helpline.v1.RoutingService.UpsertLine:input_type -> helpline.v1.UpsertLineRequest
-	35, // 38: helpline.v1.RoutingService.ListLines:input_type -> helpline.v1.ListLinesRequest
-	37, // 39: helpline.v1.RoutingService.ListUnrouted:input_type -> helpline.v1.ListUnroutedRequest
-	39, // 40: helpline.v1.RoutingService.AssignComplaint:input_type -> helpline.v1.AssignComplaintRequest
-	4,  // 41: helpline.v1.RoutingService.UpsertDistrict:output_type -> helpline.v1.UpsertDistrictResponse
-	6,  // 42: helpline.v1.RoutingService.ListDistricts:output_type -> helpline.v1.ListDistrictsResponse
-	9,  // 43: helpline.v1.RoutingService.UpsertDepartment:output_type -> helpline.v1.UpsertDepartmentResponse
-	11, // 44: helpline.v1.RoutingService.ListDepartments:output_type -> helpline.v1.ListDepartmentsResponse
-	14, // 45: helpline.v1.RoutingService.UpsertCategory:output_type -> helpline.v1.UpsertCategoryResponse
-	16, // 46: helpline.v1.RoutingService.ListCategories:output_type -> helpline.v1.ListCategoriesResponse
-	19, // 47: helpline.v1.RoutingService.UpsertPost:output_type -> helpline.v1.UpsertPostResponse
-	21, // 48: helpline.v1.RoutingService.ListPosts:output_type -> helpline.v1.ListPostsResponse
-	24, // 49: helpline.v1.RoutingService.UpsertRoutingRule:output_type -> helpline.v1.UpsertRoutingRuleResponse
-	26, // 50: helpline.v1.RoutingService.ListRoutingRules:output_type -> helpline.v1.ListRoutingRulesResponse
-	29, // 51: helpline.v1.RoutingService.UpsertHoliday:output_type -> helpline.v1.UpsertHolidayResponse
-	31, // 52: helpline.v1.RoutingService.ListHolidays:output_type -> helpline.v1.ListHolidaysResponse
-	34, // 53: helpline.v1.RoutingService.UpsertLine:output_type -> helpline.v1.UpsertLineResponse
-	36, // 54: helpline.v1.RoutingService.ListLines:output_type -> helpline.v1.ListLinesResponse
-	38, // 55: helpline.v1.RoutingService.ListUnrouted:output_type -> helpline.v1.ListUnroutedResponse
-	40, // 56: helpline.v1.RoutingService.AssignComplaint:output_type -> helpline.v1.AssignComplaintResponse
-	41, // [41:57] is the sub-list for method output_type
-	25, // [25:41] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	1,  // 0: helpline.v1.Block.wards:type_name -> helpline.v1.Ward
+	2,  // 1: helpline.v1.District.blocks:type_name -> helpline.v1.Block
+	3,  // 2: helpline.v1.UpsertDistrictRequest.district:type_name -> helpline.v1.District
+	3,  // 3: helpline.v1.UpsertDistrictResponse.district:type_name -> helpline.v1.District
+	3,  // 4: helpline.v1.ListDistrictsResponse.districts:type_name -> helpline.v1.District
+	8,  // 5: helpline.v1.UpsertDepartmentRequest.department:type_name -> helpline.v1.Department
+	8,  // 6: helpline.v1.UpsertDepartmentResponse.department:type_name -> helpline.v1.Department
+	8,  // 7: helpline.v1.ListDepartmentsResponse.departments:type_name -> helpline.v1.Department
+	13, // 8: helpline.v1.UpsertCategoryRequest.category:type_name -> helpline.v1.Category
+	13, // 9: helpline.v1.UpsertCategoryResponse.category:type_name -> helpline.v1.Category
+	13, // 10: helpline.v1.ListCategoriesResponse.categories:type_name -> helpline.v1.Category
+	18, // 11: helpline.v1.UpsertPostRequest.post:type_name -> helpline.v1.Post
+	18, // 12: helpline.v1.UpsertPostResponse.post:type_name -> helpline.v1.Post
+	18, // 13: helpline.v1.ListPostsResponse.posts:type_name -> helpline.v1.Post
+	23, // 14: helpline.v1.UpsertRoutingRuleRequest.rule:type_name -> helpline.v1.RoutingRule
+	23, // 15: helpline.v1.UpsertRoutingRuleResponse.rule:type_name -> helpline.v1.RoutingRule
+	23, // 16: helpline.v1.ListRoutingRulesResponse.rules:type_name -> helpline.v1.RoutingRule
+	28, // 17: helpline.v1.UpsertHolidayRequest.holiday:type_name -> helpline.v1.Holiday
+	28, // 18: helpline.v1.UpsertHolidayResponse.holiday:type_name -> helpline.v1.Holiday
+	28, // 19: helpline.v1.ListHolidaysResponse.holidays:type_name -> helpline.v1.Holiday
+	33, // 20: helpline.v1.UpsertLineRequest.line:type_name -> helpline.v1.Line
+	33, // 21: helpline.v1.UpsertLineResponse.line:type_name -> helpline.v1.Line
+	33, // 22: helpline.v1.ListLinesResponse.lines:type_name -> helpline.v1.Line
+	48, // 23: helpline.v1.ListUnroutedResponse.complaints:type_name -> helpline.v1.Complaint
+	48, // 24: helpline.v1.AssignComplaintResponse.complaint:type_name -> helpline.v1.Complaint
+	42, // 25: helpline.v1.MasterDataRow.location:type_name -> helpline.v1.LocationRow
+	8,  // 26: helpline.v1.MasterDataRow.department:type_name -> helpline.v1.Department
+	13, // 27: helpline.v1.MasterDataRow.category:type_name -> helpline.v1.Category
+	18, // 28: helpline.v1.MasterDataRow.post:type_name -> helpline.v1.Post
+	43, // 29: helpline.v1.MasterDataRow.officer:type_name -> helpline.v1.OfficerRow
+	23, // 30: helpline.v1.MasterDataRow.rule:type_name -> helpline.v1.RoutingRule
+	28, // 31: helpline.v1.MasterDataRow.holiday:type_name -> helpline.v1.Holiday
+	33, // 32: helpline.v1.MasterDataRow.helpline_line:type_name -> helpline.v1.Line
+	0,  // 33: helpline.v1.ImportMasterDataRequest.kind:type_name -> helpline.v1.MasterDataKind
+	44, // 34: helpline.v1.ImportMasterDataRequest.rows:type_name -> helpline.v1.MasterDataRow
+	46, // 35: helpline.v1.ImportMasterDataResponse.initial_passwords:type_name -> helpline.v1.InitialPassword
+	4,  // 36: helpline.v1.RoutingService.UpsertDistrict:input_type -> helpline.v1.UpsertDistrictRequest
+	6,  // 37: helpline.v1.RoutingService.ListDistricts:input_type -> helpline.v1.ListDistrictsRequest
+	9,  // 38: helpline.v1.RoutingService.UpsertDepartment:input_type -> helpline.v1.UpsertDepartmentRequest
+	11, // 39: helpline.v1.RoutingService.ListDepartments:input_type -> helpline.v1.ListDepartmentsRequest
+	14, // 40: helpline.v1.RoutingService.UpsertCategory:input_type -> helpline.v1.UpsertCategoryRequest
+	16, // 41: helpline.v1.RoutingService.ListCategories:input_type -> helpline.v1.ListCategoriesRequest
+	19, // 42: helpline.v1.RoutingService.UpsertPost:input_type -> helpline.v1.UpsertPostRequest
+	21, // 43: helpline.v1.RoutingService.ListPosts:input_type -> helpline.v1.ListPostsRequest
+	24, // 44: helpline.v1.RoutingService.UpsertRoutingRule:input_type -> helpline.v1.UpsertRoutingRuleRequest
+	26, // 45: helpline.v1.RoutingService.ListRoutingRules:input_type -> helpline.v1.ListRoutingRulesRequest
+	29, // 46: helpline.v1.RoutingService.UpsertHoliday:input_type -> helpline.v1.UpsertHolidayRequest
+	31, // 47: helpline.v1.RoutingService.ListHolidays:input_type -> helpline.v1.ListHolidaysRequest
+	34, // 48: helpline.v1.RoutingService.UpsertLine:input_type -> helpline.v1.UpsertLineRequest
+	36, // 49: helpline.v1.RoutingService.ListLines:input_type -> helpline.v1.ListLinesRequest
+	45, // 50: helpline.v1.RoutingService.ImportMasterData:input_type -> helpline.v1.ImportMasterDataRequest
+	38, // 51: helpline.v1.RoutingService.ListUnrouted:input_type -> helpline.v1.ListUnroutedRequest
+	40, // 52: helpline.v1.RoutingService.AssignComplaint:input_type -> helpline.v1.AssignComplaintRequest
+	5,  // 53: helpline.v1.RoutingService.UpsertDistrict:output_type -> helpline.v1.UpsertDistrictResponse
+	7,  // 54: helpline.v1.RoutingService.ListDistricts:output_type -> helpline.v1.ListDistrictsResponse
+	10, // 55: helpline.v1.RoutingService.UpsertDepartment:output_type -> helpline.v1.UpsertDepartmentResponse
+	12, // 56: helpline.v1.RoutingService.ListDepartments:output_type -> helpline.v1.ListDepartmentsResponse
+	15, // 57: helpline.v1.RoutingService.UpsertCategory:output_type -> helpline.v1.UpsertCategoryResponse
+	17, // 58: helpline.v1.RoutingService.ListCategories:output_type -> helpline.v1.ListCategoriesResponse
+	20, // 59: helpline.v1.RoutingService.UpsertPost:output_type -> helpline.v1.UpsertPostResponse
+	22, // 60: helpline.v1.RoutingService.ListPosts:output_type -> helpline.v1.ListPostsResponse
+	25, // 61: helpline.v1.RoutingService.UpsertRoutingRule:output_type -> helpline.v1.UpsertRoutingRuleResponse
+	27, // 62: helpline.v1.RoutingService.ListRoutingRules:output_type -> helpline.v1.ListRoutingRulesResponse
+	30, // 63: helpline.v1.RoutingService.UpsertHoliday:output_type -> helpline.v1.UpsertHolidayResponse
+	32, // 64: helpline.v1.RoutingService.ListHolidays:output_type -> helpline.v1.ListHolidaysResponse
+	35, // 65: helpline.v1.RoutingService.UpsertLine:output_type -> helpline.v1.UpsertLineResponse
+	37, // 66: helpline.v1.RoutingService.ListLines:output_type -> helpline.v1.ListLinesResponse
+	47, // 67: helpline.v1.RoutingService.ImportMasterData:output_type -> helpline.v1.ImportMasterDataResponse
+	39, // 68: helpline.v1.RoutingService.ListUnrouted:output_type -> helpline.v1.ListUnroutedResponse
+	41, // 69: helpline.v1.RoutingService.AssignComplaint:output_type -> helpline.v1.AssignComplaintResponse
+	53, // [53:70] is the sub-list for method output_type
+	36, // [36:53] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_routing_proto_init() }
@@ -2403,18 +3078,29 @@ func file_helpline_v1_routing_proto_init() {
 		return
 	}
 	file_helpline_v1_common_proto_init()
+	file_helpline_v1_routing_proto_msgTypes[43].OneofWrappers = []any{
+		(*MasterDataRow_Location)(nil),
+		(*MasterDataRow_Department)(nil),
+		(*MasterDataRow_Category)(nil),
+		(*MasterDataRow_Post)(nil),
+		(*MasterDataRow_Officer)(nil),
+		(*MasterDataRow_Rule)(nil),
+		(*MasterDataRow_Holiday)(nil),
+		(*MasterDataRow_HelplineLine)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_routing_proto_rawDesc), len(file_helpline_v1_routing_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   41,
+			NumEnums:      1,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_helpline_v1_routing_proto_goTypes,
 		DependencyIndexes: file_helpline_v1_routing_proto_depIdxs,
+		EnumInfos:         file_helpline_v1_routing_proto_enumTypes,
 		MessageInfos:      file_helpline_v1_routing_proto_msgTypes,
 	}.Build()
 	File_helpline_v1_routing_proto = out.File

@@ -33,6 +33,7 @@ const (
 	RoutingService_ListHolidays_FullMethodName      = "/helpline.v1.RoutingService/ListHolidays"
 	RoutingService_UpsertLine_FullMethodName        = "/helpline.v1.RoutingService/UpsertLine"
 	RoutingService_ListLines_FullMethodName         = "/helpline.v1.RoutingService/ListLines"
+	RoutingService_ImportMasterData_FullMethodName  = "/helpline.v1.RoutingService/ImportMasterData"
 	RoutingService_ListUnrouted_FullMethodName      = "/helpline.v1.RoutingService/ListUnrouted"
 	RoutingService_AssignComplaint_FullMethodName   = "/helpline.v1.RoutingService/AssignComplaint"
 )
@@ -72,6 +73,11 @@ type RoutingServiceClient interface {
 	UpsertLine(ctx context.Context, in *UpsertLineRequest, opts ...grpc.CallOption) (*UpsertLineResponse, error)
 	// ListLines lists helpline lines.
 	ListLines(ctx context.Context, in *ListLinesRequest, opts ...grpc.CallOption) (*ListLinesResponse, error)
+	// ImportMasterData loads rows of one kind of master data (the CSV files of
+	// helplinectl import) in one transaction: every row is validated, a bad
+	// row refuses the whole import with INVALID_ARGUMENT naming it
+	// (rows[i].field, and its line when given), and nothing is stored.
+	ImportMasterData(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportMasterDataRequest, ImportMasterDataResponse], error)
 	// ListUnrouted lists complaints no rule could route, oldest first.
 	ListUnrouted(ctx context.Context, in *ListUnroutedRequest, opts ...grpc.CallOption) (*ListUnroutedResponse, error)
 	// AssignComplaint assigns an unrouted complaint to an L1 post.
@@ -226,6 +232,19 @@ func (c *routingServiceClient) ListLines(ctx context.Context, in *ListLinesReque
 	return out, nil
 }
 
+func (c *routingServiceClient) ImportMasterData(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[ImportMasterDataRequest, ImportMasterDataResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RoutingService_ServiceDesc.Streams[0], RoutingService_ImportMasterData_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ImportMasterDataRequest, ImportMasterDataResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RoutingService_ImportMasterDataClient = grpc.ClientStreamingClient[ImportMasterDataRequest, ImportMasterDataResponse]
+
 func (c *routingServiceClient) ListUnrouted(ctx context.Context, in *ListUnroutedRequest, opts ...grpc.CallOption) (*ListUnroutedResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListUnroutedResponse)
@@ -281,6 +300,11 @@ type RoutingServiceServer interface {
 	UpsertLine(context.Context, *UpsertLineRequest) (*UpsertLineResponse, error)
 	// ListLines lists helpline lines.
 	ListLines(context.Context, *ListLinesRequest) (*ListLinesResponse, error)
+	// ImportMasterData loads rows of one kind of master data (the CSV files of
+	// helplinectl import) in one transaction: every row is validated, a bad
+	// row refuses the whole import with INVALID_ARGUMENT naming it
+	// (rows[i].field, and its line when given), and nothing is stored.
+	ImportMasterData(grpc.ClientStreamingServer[ImportMasterDataRequest, ImportMasterDataResponse]) error
 	// ListUnrouted lists complaints no rule could route, oldest first.
 	ListUnrouted(context.Context, *ListUnroutedRequest) (*ListUnroutedResponse, error)
 	// AssignComplaint assigns an unrouted complaint to an L1 post.
@@ -336,6 +360,9 @@ func (UnimplementedRoutingServiceServer) UpsertLine(context.Context, *UpsertLine
 }
 func (UnimplementedRoutingServiceServer) ListLines(context.Context, *ListLinesRequest) (*ListLinesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListLines not implemented")
+}
+func (UnimplementedRoutingServiceServer) ImportMasterData(grpc.ClientStreamingServer[ImportMasterDataRequest, ImportMasterDataResponse]) error {
+	return status.Error(codes.Unimplemented, "method ImportMasterData not implemented")
 }
 func (UnimplementedRoutingServiceServer) ListUnrouted(context.Context, *ListUnroutedRequest) (*ListUnroutedResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUnrouted not implemented")
@@ -616,6 +643,13 @@ func _RoutingService_ListLines_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoutingService_ImportMasterData_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(RoutingServiceServer).ImportMasterData(&grpc.GenericServerStream[ImportMasterDataRequest, ImportMasterDataResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RoutingService_ImportMasterDataServer = grpc.ClientStreamingServer[ImportMasterDataRequest, ImportMasterDataResponse]
+
 func _RoutingService_ListUnrouted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListUnroutedRequest)
 	if err := dec(in); err != nil {
@@ -724,6 +758,12 @@ var RoutingService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _RoutingService_AssignComplaint_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ImportMasterData",
+			Handler:       _RoutingService_ImportMasterData_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "helpline/v1/routing.proto",
 }
