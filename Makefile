@@ -13,9 +13,10 @@ export HELPLINE_DATABASE_URL
 run: build postgres
 	./bin/helpline serve -seed
 
-## build: compile the binary to bin/helpline
+## build: compile the server to bin/helpline and the operator CLI to bin/helplinectl
 build:
 	go build -o bin/helpline ./cmd/helpline
+	go build -o bin/helplinectl ./cmd/helplinectl
 
 ## test: every test, against a real PostgreSQL and in-process NATS
 test: test-postgres

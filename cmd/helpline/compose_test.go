@@ -26,12 +26,22 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		Services map[string]struct {
 			Image       string            `yaml:"image"`
 			Command     []string          `yaml:"command"`
+			Entrypoint  []string          `yaml:"entrypoint"`
 			Environment map[string]string `yaml:"environment"`
+			Ports       []string          `yaml:"ports"`
+			Healthcheck struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
 		} `yaml:"services"`
 	}
 	if err := yaml.Unmarshal(raw, &file); err != nil {
 		t.Fatalf("docker-compose.yml is not valid YAML: %v", err)
 	}
+	df, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile := string(df)
 	// Register every subcommand's flags so knownEnv is complete.
 	flagsOf := map[string]*flag.FlagSet{}
 	for _, cmd := range []string{"serve", "migrate", "seed"} {
@@ -51,7 +61,28 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		if svc.Image != "helpline:latest" {
 			continue
 		}
+		if len(svc.Entrypoint) > 0 {
+			// The operator CLI, built into the image by the Dockerfile.
+			if svc.Entrypoint[0] != "/usr/local/bin/helplinectl" || !strings.Contains(dockerfile, "/out/helplinectl ./cmd/helplinectl") {
+				t.Errorf("%s: entrypoint %v is not a binary the Dockerfile builds", name, svc.Entrypoint)
+			}
+			continue
+		}
 		helplines = append(helplines, name)
+		if hc := svc.Healthcheck.Test; len(hc) > 0 {
+			if len(hc) < 3 || hc[0] != "CMD" || hc[1] != "/usr/local/bin/helpline" || hc[2] != "health" {
+				t.Errorf("%s: health check %v does not run helpline health", name, hc)
+			} else if fs, _ := healthFlags(); fs.Parse(hc[3:]) != nil {
+				t.Errorf("%s: health check flags %v", name, hc[3:])
+			}
+		}
+		// Published container ports are the ones the process listens on.
+		for _, p := range svc.Ports {
+			target := p[strings.LastIndex(p, ":")+1:]
+			if !strings.HasSuffix(svc.Environment["HELPLINE_GRPC_ADDR"], ":"+target) && !strings.HasSuffix(svc.Environment["HELPLINE_HTTP_ADDR"], ":"+target) {
+				t.Errorf("%s: publishes port %s, but listens on %s and %s", name, target, svc.Environment["HELPLINE_GRPC_ADDR"], svc.Environment["HELPLINE_HTTP_ADDR"])
+			}
+		}
 		if len(svc.Command) == 0 {
 			t.Errorf("%s: no command", name)
 			continue

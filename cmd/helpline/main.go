@@ -6,6 +6,7 @@
 //	helpline user      create, disable, reset-password, issue-token
 //	helpline stats     resolution, aging, grades, export, rebuild
 //	helpline outbox    replay events from the outbox
+//	helpline health    exit 0 when a server's /readyz answers (container health checks)
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -51,6 +53,7 @@ commands:
   user      create | disable | reset-password | issue-token
   stats     resolution | aging | grades | export | rebuild
   outbox    replay: re-publish events kept in the outbox (applied ones change nothing)
+  health    [-url http://127.0.0.1:8080/readyz]: exit 0 when the server is ready (PostgreSQL and NATS reachable)
 
 Run "helpline <command> -h" for its flags.`
 
@@ -71,6 +74,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return outboxCommand(ctx, args[1:], stdout, log)
 		}
 		return userCommand(ctx, args[1:], os.Stdin, stdout, log)
+	}
+	if args[0] == "health" {
+		return healthCommand(ctx, args[1:], stdout)
 	}
 	var c config
 	fs := flag.NewFlagSet("helpline "+args[0], flag.ContinueOnError)
@@ -225,4 +231,36 @@ func shutdown(srv *server.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	srv.Shutdown(ctx)
+}
+
+// healthFlags is the flag set of helpline health.
+func healthFlags() (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("helpline health", flag.ContinueOnError)
+	return fs, fs.String("url", "http://127.0.0.1:8080/readyz", "readiness URL of the server")
+}
+
+// healthCommand asks a server's /readyz, for container health checks (the
+// image has no shell or curl).
+func healthCommand(ctx context.Context, args []string, stdout io.Writer) error {
+	fs, url := healthFlags()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s %s", *url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprint(stdout, string(body))
+	return nil
 }

@@ -283,7 +283,9 @@ func (c *cli) complaint(ctx context.Context, args []string) error {
 		return err
 	}
 	x := resp.GetComplaint()
-	t := func(ts interface{ AsTime() time.Time }) string { return ts.AsTime().In(clock.IST).Format("2006-01-02 15:04") }
+	t := func(ts interface{ AsTime() time.Time }) string {
+		return ts.AsTime().In(clock.IST).Format("2006-01-02 15:04")
+	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "docket\t%s (version %d)\n", x.GetDocket(), x.GetVersion())
 	fmt.Fprintf(tw, "status\t%s\n", enumName(x.GetStatus().String(), "COMPLAINT_STATUS_"))
