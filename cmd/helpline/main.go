@@ -192,14 +192,17 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	httpAddr := "disabled"
+	httpAddr, curl := "disabled", ""
 	if srv.HTTPAddr != nil {
 		h := "http://" + srv.HTTPAddr.String()
-		httpAddr = h + "/v1/... (REST)  " + h + "/openapi.json  " + h + "/open311/v2/  " + h + "/metrics  " + h + "/healthz  " + h + "/readyz"
-	}
-	pw := demoPassword
-	if pw == "" {
-		pw = "<password>"
+		httpAddr = h + "   REST /v1/...  /openapi.json  /open311/v2/  /metrics  /healthz  /readyz"
+		curl = fmt.Sprintf(`
+Or REST with curl:
+  TOKEN=$(curl -s -XPOST %[1]s/v1/login -d '{"username":"agent1","password":"%[2]s"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  curl -s -XPOST %[1]s/v1/complaints -H "Authorization: Bearer $TOKEN" -d '{"idempotencyKey":"demo-2","citizen":{"name":"Asha Devi","phone":"98160 54321"},"location":{"districtCode":"KANGRA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"Potholes near the bus stand","channel":"CHANNEL_WEB"}'
+  curl -s %[1]s/v1/complaints/<docket> -H "Authorization: Bearer $TOKEN"
+  curl -s %[1]s/metrics | grep helpline_complaints
+`, h, pwOr(demoPassword))
 	}
 	fmt.Fprintf(stdout, `
 Helpline is up.
@@ -212,9 +215,11 @@ Try (grpcurl: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4):
   grpcurl -plaintext %[1]s list
   TOKEN=$(grpcurl -plaintext -d '{"username":"agent1","password":"%[5]s"}' %[1]s helpline.v1.IdentityService/Login | sed -n 's/.*"token": "\(.*\)".*/\1/p')
   grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %[1]s helpline.v1.IntakeService/RegisterComplaint
+%[6]s
+Operators: bin/helplinectl login -username admin   (then helplinectl -h)
 
 Stop with Ctrl-C.
-`, srv.GRPCAddr, httpAddr, srv.NATSURL, strings.Join(c.Services, ","), pw)
+`, srv.GRPCAddr, httpAddr, srv.NATSURL, strings.Join(c.Services, ","), pwOr(demoPassword), curl)
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -263,4 +268,12 @@ func healthCommand(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprint(stdout, string(body))
 	return nil
+}
+
+// pwOr is the demo password, or a placeholder when it was not set here.
+func pwOr(pw string) string {
+	if pw == "" {
+		return "<password>"
+	}
+	return pw
 }

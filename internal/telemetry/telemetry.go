@@ -62,13 +62,16 @@ func ExtractNATS(ctx context.Context, h nats.Header) context.Context {
 
 // Setup installs the global tracer provider: spans batched to an OTLP/gRPC
 // collector at endpoint (host:port, plaintext), sampled at ratio (parent
-// based: a sampled caller's trace is always kept). With no endpoint,
-// tracing stays off (trace context still propagates). The returned
-// function flushes and stops it.
+// based: a sampled caller's trace is always kept). With no endpoint no
+// span is recorded, but every call still gets a trace id, which travels
+// on with its events and stamps its log records. The returned function
+// flushes and stops it.
 func Setup(ctx context.Context, endpoint string, ratio float64, service string) (func(context.Context) error, error) {
 	otel.SetTextMapPropagator(Propagator)
 	if endpoint == "" {
-		return func(context.Context) error { return nil }, nil
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+		otel.SetTracerProvider(tp)
+		return tp.Shutdown, nil
 	}
 	exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
 	if err != nil {
