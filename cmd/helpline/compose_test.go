@@ -105,6 +105,18 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
+		// Every variable's value is one its flag takes (HELPLINE_DB_MAX_CONNS is -db-max-conns).
+		for k, v := range svc.Environment {
+			if !strings.HasPrefix(k, "HELPLINE_") || strings.Contains(v, "${") {
+				continue
+			}
+			flagName := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, "HELPLINE_")), "_", "-")
+			if fresh.Lookup(flagName) == nil {
+				t.Errorf("%s: %s has no flag -%s", name, k, flagName)
+			} else if err := fresh.Set(flagName, v); err != nil {
+				t.Errorf("%s: %s=%q: %v", name, k, v, err)
+			}
+		}
 		if svc.Command[0] == "serve" {
 			if err := c.finish(); err != nil {
 				t.Errorf("%s: %v", name, err)

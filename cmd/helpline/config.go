@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type config struct {
 	logFormat    string
 	memoryLimit  string
 	otlpEndpoint string
+	restTargets  string
 	traceRatio   float64
 	// memoryBytes is memoryLimit parsed; 0 leaves the Go runtime's default.
 	memoryBytes int64
@@ -109,6 +111,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", envInt("HELPLINE_MAX_IN_FLIGHT", 512), "RPCs served at once; more wait at most 10 ms, then get RESOURCE_EXHAUSTED (HELPLINE_MAX_IN_FLIGHT)")
 	fs.StringVar(&c.memoryLimit, "memory-limit", env("HELPLINE_MEMORY_LIMIT", "256MiB"), "soft memory limit of the Go runtime, e.g. 256MiB or 1GiB; off for none; GOMEMLIMIT wins when set (HELPLINE_MEMORY_LIMIT)")
 	fs.BoolVar(&c.Pprof, "pprof", envBool("HELPLINE_PPROF", false), "serve Go's profiler at /debug/pprof/ on the HTTP address (HELPLINE_PPROF)")
+	fs.StringVar(&c.restTargets, "rest-targets", env("HELPLINE_REST_TARGETS", ""), "gRPC addresses of services run by other processes, for this process's REST gateway and Open311: service=host:port,... (dns:///name:port balances over every address) (HELPLINE_REST_TARGETS)")
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", env("HELPLINE_OTLP_ENDPOINT", ""), "OpenTelemetry collector (OTLP/gRPC, host:port) traces are sent to; empty: tracing off (HELPLINE_OTLP_ENDPOINT)")
 	fs.Float64Var(&c.traceRatio, "trace-ratio", envFloat("HELPLINE_TRACE_RATIO", 1), "share of traces kept, 0 to 1; a traced caller's are always kept (HELPLINE_TRACE_RATIO)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
@@ -129,6 +132,20 @@ func (c *config) finish() error {
 			return fmt.Errorf("-memory-limit: %w", err)
 		}
 		c.memoryBytes = n
+	}
+	c.RESTTargets = nil
+	for _, kv := range strings.Split(c.restTargets, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, addr, ok := strings.Cut(kv, "=")
+		if !ok || addr == "" || !slices.Contains(server.AllServices, name) || name == server.ServiceNotification {
+			return fmt.Errorf("-rest-targets: %q is not service=address with a service of %v", kv, server.AllServices)
+		}
+		if c.RESTTargets == nil {
+			c.RESTTargets = map[string]string{}
+		}
+		c.RESTTargets[name] = addr
 	}
 	c.Services = nil
 	for _, s := range strings.Split(c.services, ",") {

@@ -33,11 +33,11 @@ var registrations = map[string]func(context.Context, *runtime.ServeMux, *grpc.Cl
 	helplinev1.StatsService_ServiceDesc.ServiceName:        helplinev1.RegisterStatsServiceHandler,
 }
 
-// New returns the REST handler for the given gRPC services, calling them
-// through conn. JSON field names are the protos' lowerCamelCase names;
+// New returns the REST handler for the gRPC services in conns (by full
+// service name), calling each through its connection. JSON field names are the protos' lowerCamelCase names;
 // unknown fields are refused; errors are a google.rpc.Status with the HTTP
 // status of its gRPC code.
-func New(ctx context.Context, conn *grpc.ClientConn, services []string) (http.Handler, error) {
+func New(ctx context.Context, conns map[string]*grpc.ClientConn) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
@@ -45,7 +45,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, services []string) (http.Ha
 		}),
 		runtime.WithDisableHTTPMethodOverride(),
 	)
-	for _, name := range services {
+	for name, conn := range conns {
 		register, ok := registrations[name]
 		if !ok {
 			continue

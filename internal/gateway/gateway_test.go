@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	_ "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
@@ -192,5 +194,43 @@ func TestOpenAPIDescribesEveryRPC(t *testing.T) {
 	})
 	if n < 45 {
 		t.Fatalf("only %d RPCs found", n)
+	}
+}
+
+// TestRESTForServicesOfAnotherProcess: a process running only identity
+// serves REST for intake, run by another process, at its REST target.
+func TestRESTForServicesOfAnotherProcess(t *testing.T) {
+	env := testenv.StartServer(t)
+	dir, err := os.MkdirTemp("", "helpline-rest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	front, err := server.Start(context.Background(), server.Config{
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: testenv.URL(t, env.Pool), DBMaxConns: 4,
+		NATSURL: env.Server.NATSURL, DataDir: dir, Services: []string{server.ServiceIdentity},
+		Retention: time.Hour, Clock: env.Clock, Password: password.Cheap,
+		RESTTargets: map[string]string{server.ServiceIntake: env.Server.GRPCAddr.String()},
+	}, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		front.Shutdown(ctx)
+	})
+	r := rest{t: t, base: "http://" + front.HTTPAddr.String()}
+	agent := r.login("agent1")
+	code, out := r.do("POST", "/v1/complaints", agent, map[string]any{
+		"idempotencyKey": "front-1", "citizen": map[string]any{"name": "Asha", "phone": "9816012345"},
+		"location": map[string]any{"districtCode": "MANDI"}, "categoryCode": "PWD_ROAD_POTHOLES",
+		"description": "pothole", "channel": "CHANNEL_WEB",
+	})
+	if code != 200 || out["complaint"].(map[string]any)["docket"] == "" {
+		t.Fatalf("register through the front process: %d %v", code, out)
+	}
+	if code, _ := r.do("GET", "/v1/worklist", agent, nil); code != 404 {
+		t.Fatalf("a service with no target: %d, want 404", code)
 	}
 }

@@ -44,19 +44,27 @@ type Handler struct {
 	now      func() time.Time
 }
 
-// New returns the Open311 handler, calling the services through conn.
-func New(conn grpc.ClientConnInterface, log *slog.Logger, now func() time.Time) *Handler {
+// New returns the Open311 handler, calling the intake, routing and
+// identity services through their connections; nil when one is missing
+// (Open311 is then not served here).
+func New(intake, routing, identity *grpc.ClientConn, log *slog.Logger, now func() time.Time) *Handler {
+	if intake == nil || routing == nil || identity == nil {
+		return nil
+	}
 	return &Handler{
-		intake:   helplinev1.NewIntakeServiceClient(conn),
-		routing:  helplinev1.NewRoutingServiceClient(conn),
-		identity: helplinev1.NewIdentityServiceClient(conn),
+		intake:   helplinev1.NewIntakeServiceClient(intake),
+		routing:  helplinev1.NewRoutingServiceClient(routing),
+		identity: helplinev1.NewIdentityServiceClient(identity),
 		log:      log,
 		now:      now,
 	}
 }
 
-// Register adds the Open311 routes to mux.
+// Register adds the Open311 routes to mux (none for a nil handler).
 func (h *Handler) Register(mux *http.ServeMux) {
+	if h == nil {
+		return
+	}
 	mux.HandleFunc("GET /open311/v2/services.json", h.services)
 	mux.HandleFunc("GET /open311/v2/services/{code}", h.service)
 	mux.HandleFunc("POST /open311/v2/requests.json", h.create)

@@ -112,6 +112,10 @@ type Config struct {
 	MaxInFlight int
 	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
 	Pprof bool
+	// RESTTargets are the gRPC addresses (host:port or dns:///name:port) of
+	// services this process does not run, by service name, so that its REST
+	// gateway and Open311 serve them too.
+	RESTTargets map[string]string
 }
 
 // Server is a running process.
@@ -126,7 +130,7 @@ type Server struct {
 	nc       *nats.Conn
 	embedded *natsserver.Server
 	grpc     *grpc.Server
-	loop     *grpc.ClientConn // to grpc, for the REST gateway
+	conns    []*grpc.ClientConn // the REST gateway's, to this process and others
 	metrics  *metrics.Metrics
 	http     *http.Server
 	health   *health.Server
@@ -296,19 +300,16 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, fmt.Errorf("listen http %s: %w", cfg.HTTPAddr, err)
 		}
 		s.HTTPAddr = hl.Addr()
-		if s.loop, err = grpc.NewClient(loopback(s.GRPCAddr), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator)))); err != nil {
-			return nil, fmt.Errorf("rest gateway: %w", err)
-		}
-		var services []string
-		for name := range s.grpc.GetServiceInfo() {
-			services = append(services, name)
-		}
-		rest, err := gateway.New(bg, s.loop, services)
+		conns, err := s.restConns(cfg)
 		if err != nil {
 			return nil, err
 		}
-		civic := open311.New(s.loop, log.With("component", "open311"), cfg.Clock.Now)
+		rest, err := gateway.New(bg, conns)
+		if err != nil {
+			return nil, err
+		}
+		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
+			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], log.With("component", "open311"), cfg.Clock.Now)
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -355,6 +356,54 @@ func traced(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(telemetry.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))))
 	})
+}
+
+// rpcServices maps the names of the services with RPCs to their gRPC names.
+var rpcServices = map[string]string{
+	ServiceIdentity:     helplinev1.IdentityService_ServiceDesc.ServiceName,
+	ServiceIntake:       helplinev1.IntakeService_ServiceDesc.ServiceName,
+	ServiceRouting:      helplinev1.RoutingService_ServiceDesc.ServiceName,
+	ServiceResolution:   helplinev1.ResolutionService_ServiceDesc.ServiceName,
+	ServiceSatisfaction: helplinev1.SatisfactionService_ServiceDesc.ServiceName,
+	ServiceStats:        helplinev1.StatsService_ServiceDesc.ServiceName,
+}
+
+// restConns connects the REST gateway and Open311 to every service: those
+// of this process over loopback, the others at their RESTTargets (round
+// robin over every address a DNS name gives). Services with neither are
+// not served over REST here.
+func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
+	}
+	local, err := grpc.NewClient(loopback(s.GRPCAddr), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("rest gateway: %w", err)
+	}
+	s.conns = append(s.conns, local)
+	byTarget := map[string]*grpc.ClientConn{}
+	out := map[string]*grpc.ClientConn{}
+	for short, full := range rpcServices {
+		if slices.Contains(cfg.Services, short) {
+			out[full] = local
+			continue
+		}
+		target, ok := cfg.RESTTargets[short]
+		if !ok {
+			continue
+		}
+		if byTarget[target] == nil {
+			c, err := grpc.NewClient(target, append(opts, grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
+			if err != nil {
+				return nil, fmt.Errorf("rest gateway: %s at %s: %w", short, target, err)
+			}
+			byTarget[target] = c
+			s.conns = append(s.conns, c)
+		}
+		out[full] = byTarget[target]
+	}
+	return out, nil
 }
 
 // loopback is the address this process dials to reach its own gRPC server.
@@ -433,8 +482,8 @@ func (s *Server) close() {
 	if s.http != nil {
 		_ = s.http.Close()
 	}
-	if s.loop != nil {
-		_ = s.loop.Close()
+	for _, c := range s.conns {
+		_ = c.Close()
 	}
 	s.wg.Wait()
 	if s.nc != nil {
