@@ -18,10 +18,10 @@ import (
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
-	"github.com/helpline/helpline/internal/password"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/page"
+	"github.com/helpline/helpline/internal/password"
 )
 
 // Service implements helplinev1.RoutingServiceServer.
