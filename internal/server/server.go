@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -424,21 +425,20 @@ func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Ha
 	civic.Register(civicMux)
 	mux.Handle("/open311/", traced(civicMux))
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
+	// /healthz: the process is alive (200 whatever its dependencies say, so
+	// an orchestrator does not restart it for a database outage), with the
+	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer.
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, body := s.dependencies(r.Context())
+		_, _ = w.Write([]byte(body))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.pool.Ping(ctx); err != nil {
-			http.Error(w, "postgresql unreachable", http.StatusServiceUnavailable)
+		ok, body := s.dependencies(r.Context())
+		if !ok {
+			http.Error(w, body, http.StatusServiceUnavailable)
 			return
 		}
-		if !s.nc.IsConnected() {
-			http.Error(w, "nats unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
+		_, _ = w.Write([]byte("ready\n" + body))
 	})
 	if profiler {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -446,6 +446,22 @@ func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Ha
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	return mux
+}
+
+// dependencies reports whether PostgreSQL answers a ping and NATS is
+// connected, one line each.
+func (s *Server) dependencies(ctx context.Context) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	pg, nc := "postgresql: ok", "nats: ok"
+	ok := true
+	if err := s.pool.Ping(ctx); err != nil {
+		pg, ok = "postgresql: unreachable", false
+	}
+	if !s.nc.IsConnected() {
+		nc, ok = "nats: "+strings.ToLower(s.nc.Status().String()), false
+	}
+	return ok, pg + "\n" + nc + "\n"
 }
 
 // Shutdown stops serving gracefully: no new calls, in-flight calls finish,
