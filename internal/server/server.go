@@ -35,6 +35,7 @@ import (
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/console"
 	"github.com/helpline/helpline/internal/consumer"
 	"github.com/helpline/helpline/internal/db"
 	"github.com/helpline/helpline/internal/gateway"
@@ -311,7 +312,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		}
 		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], log.With("component", "open311"), cfg.Clock.Now)
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic), ReadHeaderTimeout: 10 * time.Second}
+		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, log.With("component", "console"))
+		s.goRun(func() { ui.Run(bg) })
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
@@ -417,7 +420,7 @@ func loopback(a net.Addr) string {
 	return tcp.String()
 }
 
-func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler) http.Handler {
+func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler, ui *console.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", traced(rest))
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
@@ -425,6 +428,7 @@ func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Ha
 	civic.Register(civicMux)
 	mux.Handle("/open311/", traced(civicMux))
 	mux.Handle("GET /metrics", s.metrics.Handler())
+	ui.Register(mux)
 	// /healthz: the process is alive (200 whatever its dependencies say, so
 	// an orchestrator does not restart it for a database outage), with the
 	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer.

@@ -231,6 +231,7 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.category, err = input.Code("category_code", req.GetCategoryCode(), false); err != nil {
 		return nil, err
 	}
+	f.specialPending, f.escalated = req.GetSpecialClosurePending(), req.GetEscalated()
 	if req.GetRegisteredByMe() {
 		f.registeredBy = caller.From(ctx).Username
 	}
@@ -243,8 +244,9 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.from != nil && f.to != nil && !f.from.Before(*f.to) {
 		return nil, apperr.Invalid("to_date", "must not be before from_date")
 	}
-	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" && f.registeredBy == "" && f.from == nil {
-		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status, text, registered_by_me or from_date")
+	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" && f.registeredBy == "" && f.from == nil &&
+		!f.specialPending && !f.escalated {
+		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status, text, registered_by_me, from_date, special_closure_pending or escalated")
 	}
 	if f.limit, err = page.Size(req.GetPageSize(), 20, 100); err != nil {
 		return nil, err

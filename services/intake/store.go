@@ -42,6 +42,9 @@ type searchFilter struct {
 	group string
 	// category limits to one category code.
 	category string
+	// specialPending and escalated limit to proposals awaiting a decision
+	// and to open complaints escalated at least once.
+	specialPending, escalated bool
 	// registeredBy limits to one user's registrations.
 	registeredBy string
 	// from and to bound created_at: [from, to).
@@ -78,6 +81,12 @@ func (s *store) search(ctx context.Context, f searchFilter, scope func(context.C
 		where = append(where, "c.status <> "+arg(string(complaint.Closed)))
 	case "closed":
 		where = append(where, "c.status = "+arg(string(complaint.Closed)))
+	}
+	if f.specialPending {
+		where = append(where, "c.special_closure_pending")
+	}
+	if f.escalated {
+		where = append(where, "c.escalation_count > 0 AND c.status <> "+arg(string(complaint.Closed)))
 	}
 	if f.category != "" {
 		where = append(where, "c.category_id = (SELECT id FROM categories WHERE code = "+arg(f.category)+")")

@@ -334,7 +334,11 @@ type SearchComplaintsRequest struct {
 	// Only complaints the caller registered (an API client's own requests).
 	RegisteredByMe bool `protobuf:"varint,10,opt,name=registered_by_me,json=registeredByMe,proto3" json:"registered_by_me,omitempty"`
 	// Only complaints of this category.
-	CategoryCode  string `protobuf:"bytes,11,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	CategoryCode string `protobuf:"bytes,11,opt,name=category_code,json=categoryCode,proto3" json:"category_code,omitempty"`
+	// Only complaints with a special closure proposal awaiting a decision.
+	SpecialClosurePending bool `protobuf:"varint,12,opt,name=special_closure_pending,json=specialClosurePending,proto3" json:"special_closure_pending,omitempty"`
+	// Only open complaints escalated at least once.
+	Escalated     bool `protobuf:"varint,13,opt,name=escalated,proto3" json:"escalated,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -444,6 +448,20 @@ func (x *SearchComplaintsRequest) GetCategoryCode() string {
 		return x.CategoryCode
 	}
 	return ""
+}
+
+func (x *SearchComplaintsRequest) GetSpecialClosurePending() bool {
+	if x != nil {
+		return x.SpecialClosurePending
+	}
+	return false
+}
+
+func (x *SearchComplaintsRequest) GetEscalated() bool {
+	if x != nil {
+		return x.Escalated
+	}
+	return false
 }
 
 // SearchComplaintsResponse lists matches, newest first.
@@ -635,7 +653,7 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x13GetComplaintRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\"L\n" +
 	"\x14GetComplaintResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x8f\x03\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xe5\x03\n" +
 	"\x17SearchComplaintsRequest\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x124\n" +
@@ -649,7 +667,9 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\fstatus_group\x18\t \x01(\x0e2\x18.helpline.v1.StatusGroupR\vstatusGroup\x12(\n" +
 	"\x10registered_by_me\x18\n" +
 	" \x01(\bR\x0eregisteredByMe\x12#\n" +
-	"\rcategory_code\x18\v \x01(\tR\fcategoryCode\"z\n" +
+	"\rcategory_code\x18\v \x01(\tR\fcategoryCode\x126\n" +
+	"\x17special_closure_pending\x18\f \x01(\bR\x15specialClosurePending\x12\x1c\n" +
+	"\tescalated\x18\r \x01(\bR\tescalated\"z\n" +
 	"\x18SearchComplaintsResponse\x126\n" +
 	"\n" +
 	"complaints\x18\x01 \x03(\v2\x16.helpline.v1.ComplaintR\n" +
