@@ -7,7 +7,7 @@ TEST_PG_PORT ?= 5434
 HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
 export HELPLINE_DATABASE_URL
 
-.PHONY: run test test-faults build generate check-generated lint postgres test-postgres stop-postgres clean bench bench-stats
+.PHONY: run test browser test-faults build generate check-generated lint postgres test-postgres stop-postgres clean bench bench-stats
 
 ## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
 run: build postgres
@@ -18,10 +18,14 @@ build:
 	go build -o bin/helpline ./cmd/helpline
 	go build -o bin/helplinectl ./cmd/helplinectl
 
-## test: every test, against a real PostgreSQL and in-process NATS
-test: test-postgres
-	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
+## test: every test, against a real PostgreSQL and in-process NATS; the console's in headless Chromium
+test: test-postgres browser
+	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable HELPLINE_BROWSER_TESTS=1 \
 		go test -count=1 -timeout 20m ./...
+
+## browser: install Debian's chromium and chromium-driver when missing (for the console's browser test)
+browser:
+	scripts/chromium.sh
 
 ## test-faults: the fault-injection suite: the real binaries as processes, kill -9, NATS and PostgreSQL
 ## outages, a NATS cluster losing a node, two replicas; prints a table per scenario (~5 minutes)

@@ -75,6 +75,22 @@ async function loadMaster() {
   return master;
 }
 function localName(x) { return (LANG === "hi" && x.nameHi) ? x.nameHi : x.name; }
+function deptName(code) {
+  const d = (master.departments || []).find(d => d.code === code);
+  return d ? localName(d) : (code || "");
+}
+// placeName names a district, block or ward code.
+function placeName(code) {
+  if (!code) return "";
+  for (const d of master.districts || []) {
+    if (d.code === code) return localName(d);
+    for (const b of d.blocks || []) {
+      if (b.code === code) return localName(b);
+      for (const w of b.wards || []) if (w.code === code) return localName(w);
+    }
+  }
+  return code;
+}
 function categoryName(code) {
   const c = (master.categories || []).find(c => c.code === code);
   return c ? localName(c) : code;

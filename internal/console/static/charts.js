@@ -2,6 +2,13 @@
 // loaded from elsewhere.
 "use strict";
 const SVGNS = "http://www.w3.org/2000/svg";
+// label is a row's name, shortened to fit; the whole name is its tooltip.
+function label(x, y, name, max) {
+  const short = name.length > max ? name.slice(0, max - 1) + "…" : name;
+  const e = svgEl("text", { x, y, "text-anchor": "end" }, short);
+  e.appendChild(svgEl("title", {}, name));
+  return e;
+}
 function svgEl(name, attrs, text) {
   const e = document.createElementNS(SVGNS, name);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -10,12 +17,12 @@ function svgEl(name, attrs, text) {
 }
 // barChart: rows [{label, value (0..1)}], shown as percentages.
 function barChart(title, rows) {
-  const rowH = 22, labelW = 150, w = 520, h = rows.length * rowH + 8;
+  const rowH = 24, labelW = 140, w = 400, h = rows.length * rowH + 8;
   const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": title });
   svg.appendChild(svgEl("title", {}, title));
   rows.forEach((r, i) => {
     const y = i * rowH + 4, bw = Math.max(0, Math.min(1, r.value)) * (w - labelW - 60);
-    svg.appendChild(svgEl("text", { x: labelW - 6, y: y + 14, "text-anchor": "end" }, r.label));
+    svg.appendChild(label(labelW - 6, y + 14, r.label, 17));
     svg.appendChild(svgEl("rect", { x: labelW, y: y + 2, width: bw, height: rowH - 6, fill: r.value >= 0.8 ? "#176a2c" : r.value >= 0.5 ? "#0b5cad" : "#a4161a" }));
     svg.appendChild(svgEl("text", { x: labelW + bw + 4, y: y + 14 }, (100 * r.value).toFixed(1) + "%"));
   });
@@ -23,13 +30,13 @@ function barChart(title, rows) {
 }
 // stackedBars: rows [{label, parts:[n...]}], series [{name, color}].
 function stackedBars(title, rows, series) {
-  const rowH = 22, labelW = 150, w = 520, h = rows.length * rowH + 8;
+  const rowH = 26, labelW = 230, w = 700, h = rows.length * rowH + 8;
   const max = Math.max(1, ...rows.map(r => r.parts.reduce((a, b) => a + b, 0)));
   const svg = svgEl("svg", { class: "chart", viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": title });
   svg.appendChild(svgEl("title", {}, title));
   rows.forEach((r, i) => {
     const y = i * rowH + 4;
-    svg.appendChild(svgEl("text", { x: labelW - 6, y: y + 14, "text-anchor": "end" }, r.label));
+    svg.appendChild(label(labelW - 6, y + 14, r.label, 30));
     let x = labelW;
     r.parts.forEach((n, j) => {
       const bw = n / max * (w - labelW - 50);

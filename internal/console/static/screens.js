@@ -128,7 +128,7 @@ function complaintTable(list, cols) {
     registered: c => h("td", {}, fmtTime(c.createdAt)),
     status: c => h("td", {}, statusName(c.status), c.overdue ? [" ", h("span", { class: "badge overdue" }, t("overdue"))] : ""),
     category: c => h("td", {}, categoryName(c.categoryCode)),
-    district: c => h("td", {}, c.location?.districtCode || ""),
+    district: c => h("td", {}, placeName(c.location?.districtCode)),
     due: c => h("td", {}, fmtTime(c.slaDueAt)),
     description: c => h("td", {}, userText((c.description || "").slice(0, 120))),
     post: c => h("td", {}, c.post || ""),
@@ -194,9 +194,10 @@ SCREENS.complaint = async function (docket) {
   const details = h("dl", { class: "card" },
     dl("col.status", [statusName(c.status), c.overdue ? [" ", h("span", { class: "badge overdue" }, t("overdue"))] : ""]),
     dl("c.citizen", [userText(c.citizen?.name), " ", c.citizen?.phone || ""]),
-    dl("c.where", [c.location?.districtCode, " ", c.location?.blockCode || "", " ", c.location?.wardCode || "", " ", userText(c.location?.locality), " ", userText(c.location?.address)]),
+    dl("c.where", [[c.location?.districtCode, c.location?.blockCode, c.location?.wardCode].filter(Boolean).map(placeName).join(", "), " ",
+      userText(c.location?.locality), " ", userText(c.location?.address)]),
     dl("col.category", categoryName(c.categoryCode)),
-    dl("c.department", c.departmentCode || "—"),
+    dl("c.department", deptName(c.departmentCode) || "—"),
     dl("col.post", c.post ? `${c.post} (L${c.level}) ${c.assignedOfficer || ""}` : "—"),
     dl("col.due", fmtTime(c.slaDueAt) || "—"),
     dl("col.description", userText(c.description, "p")),
@@ -222,7 +223,7 @@ function actionsFor(c) {
   const post = h("input", { name: "post" });
   const path = a => `/v1/complaints/${encodeURIComponent(c.docket)}/${a}`;
   const v = c.version;
-  const act = (label, fn) => h("button", { type: "button", class: "secondary", onclick: async () => {
+  const act = (label, fn) => h("button", { type: "button", class: "secondary", "data-action": label, onclick: async () => {
     try { await fn(); flash(t("saved")); route(); } catch (err) { showError(err); }
   } }, t(label));
   const buttons = [];
@@ -281,6 +282,7 @@ SCREENS.supervisor = async function () {
 // ---- Administrator's dashboard: rates by department and district, aging,
 // grades; every table downloadable as CSV; refreshed as complaints change.
 SCREENS.dashboard = async function () {
+  await loadMaster();
   const today = new Date(Date.now() + 5.5 * 3600e3).toISOString().slice(0, 10);
   const monthStart = today.slice(0, 8) + "01";
   const from = h("input", { type: "date", value: sessionStorage.getItem("dash.from") || monthStart });
@@ -293,7 +295,8 @@ SCREENS.dashboard = async function () {
       api("GET", "/v1/stats/resolution" + qs({ ...period, groupBy: "STATS_GROUPING_DEPARTMENT" })),
       api("GET", "/v1/stats/resolution" + qs({ ...period, groupBy: "STATS_GROUPING_DISTRICT" })),
       api("GET", "/v1/stats/pendency-aging" + qs({ groupBy: "STATS_GROUPING_DEPARTMENT" })),
-      api("GET", "/v1/stats/department-grades" + qs({ month: from.value.slice(0, 7) })),
+      // A month still running has no grades yet: show the others.
+      api("GET", "/v1/stats/department-grades" + qs({ month: from.value.slice(0, 7) })).catch(err => ({ month: from.value.slice(0, 7), error: err.message })),
     ]);
     body.replaceChildren(...renderDashboard(dept, dist, aging, grades));
   };
@@ -304,11 +307,16 @@ SCREENS.dashboard = async function () {
   // Live: a tick from the server when complaints change, at most once a second.
   const es = new EventSource("/console/changes" + qs({ token: session.token }));
   let pending = null;
+  // The statistics consumer applies an event a moment after it is
+  // published: load again shortly after, and every 30 s in any case.
+  let again = null;
   es.addEventListener("change", () => {
-    clearTimeout(pending);
+    clearTimeout(pending); clearTimeout(again);
     pending = setTimeout(() => load().catch(() => {}), 300);
+    again = setTimeout(() => load().catch(() => {}), 2000);
   });
-  leaveScreen = () => { es.close(); clearTimeout(pending); };
+  const poll = setInterval(() => load().catch(() => {}), 30000);
+  leaveScreen = () => { es.close(); clearTimeout(pending); clearTimeout(again); clearInterval(poll); };
   return h("div", {}, h("h1", {}, t("dash.title")), h("p", { class: "muted" }, t("dash.live")), form, body);
 };
 
@@ -322,32 +330,33 @@ function renderDashboard(dept, dist, aging, grades) {
     tile(t("dash.registered"), num(total.registered), "tile-registered"), tile(t("dash.resolved"), num(total.resolved), "tile-resolved"),
     tile(t("dash.pending"), num(total.pending), "tile-pending"), tile(t("dash.rr"), pct(total.resolutionRate), "tile-rr"),
     tile(t("dash.sr"), pct(total.satisfactionRate), "tile-sr"), tile(t("dash.sla"), pct(total.slaCompliance), "tile-sla"));
-  const rateCharts = (title, resp, id) => {
-    const rows = resp.rows || [];
+  const rateCharts = (title, resp, id, name) => {
+    const rows = (resp.rows || []).map(r => ({ ...r, label: name(r.key) }));
     const table = {
       header: ["group", "registered", "resolved", "pending", "resolution_rate", "satisfaction_rate", "sla_compliance"],
       rows: rows.map(r => [r.key, num(r.registered), num(r.resolved), num(r.pending), num(r.resolutionRate).toFixed(4), num(r.satisfactionRate).toFixed(4), num(r.slaCompliance).toFixed(4)]),
     };
     return h("section", { class: "card", id }, h("h2", {}, title),
       h("div", { class: "grid" },
-        h("div", {}, h("h3", {}, t("dash.rr")), barChart(t("dash.rr") + " " + title, rows.map(r => ({ label: r.key, value: num(r.resolutionRate) })))),
-        h("div", {}, h("h3", {}, t("dash.sr")), barChart(t("dash.sr") + " " + title, rows.map(r => ({ label: r.key, value: num(r.satisfactionRate) })))),
-        h("div", {}, h("h3", {}, t("dash.sla")), barChart(t("dash.sla") + " " + title, rows.map(r => ({ label: r.key, value: num(r.slaCompliance) }))))),
+        h("div", {}, h("h3", {}, t("dash.rr")), barChart(t("dash.rr") + " " + title, rows.map(r => ({ label: r.label, value: num(r.resolutionRate) })))),
+        h("div", {}, h("h3", {}, t("dash.sr")), barChart(t("dash.sr") + " " + title, rows.map(r => ({ label: r.label, value: num(r.satisfactionRate) })))),
+        h("div", {}, h("h3", {}, t("dash.sla")), barChart(t("dash.sla") + " " + title, rows.map(r => ({ label: r.label, value: num(r.slaCompliance) }))))),
       csvButton(id + ".csv", table));
   };
   const series = [{ name: "0–7", color: "#6baed6" }, { name: "8–15", color: "#3182bd" }, { name: "16–30", color: "#f2a900" },
     { name: "31–50", color: "#e6550d" }, { name: ">50", color: "#a4161a" }];
-  const agingRows = (aging.rows || []).map(r => ({ label: r.key, parts: [num(r.days_0_7 ?? r.days07), num(r.days_8_15 ?? r.days815), num(r.days_16_30 ?? r.days1630), num(r.days_31_50 ?? r.days3150), num(r.daysOver_50 ?? r.daysOver50)] }));
+  const agingRows = (aging.rows || []).map(r => ({ label: deptName(r.key), parts: [num(r.days_0_7 ?? r.days07), num(r.days_8_15 ?? r.days815), num(r.days_16_30 ?? r.days1630), num(r.days_31_50 ?? r.days3150), num(r.daysOver_50 ?? r.daysOver50)] }));
   const agingSection = h("section", { class: "card", id: "aging" }, h("h2", {}, t("dash.aging")), legend(series),
     stackedBars(t("dash.aging"), agingRows, series),
     csvButton("pendency-aging.csv", { header: ["department", "0-7", "8-15", "16-30", "31-50", ">50"], rows: agingRows.map(r => [r.label, ...r.parts]) }));
   const g = grades.grades || [];
-  const gradeTable = { header: ["rank", "department", "grade", "score", "registered"], rows: g.map(x => [x.rank, x.departmentCode, x.grade, num(x.score).toFixed(1), num(x.registered)]) };
+  const gradeTable = { header: ["rank", "department", "grade", "score", "registered"], rows: g.map(x => [x.rank, deptName(x.departmentCode), x.grade, num(x.score).toFixed(1), num(x.registered)]) };
   const gradesSection = h("section", { class: "card", id: "grades" }, h("h2", {}, t("dash.grades"), " — ", grades.month || ""),
+    grades.error ? h("p", { class: "muted" }, grades.error) : "",
     h("table", {}, h("thead", {}, h("tr", {}, [t("dash.rank"), t("c.department"), t("dash.grade"), t("dash.score"), t("dash.registered")].map(x => h("th", { scope: "col" }, x)))),
       h("tbody", {}, gradeTable.rows.map(r => h("tr", {}, r.map((x, i) => h("td", { class: i === 1 || i === 2 ? "" : "num" }, x)))))),
     csvButton("department-grades.csv", gradeTable));
-  return [tiles, rateCharts(t("dash.byDept"), dept, "by-department"), rateCharts(t("dash.byDistrict"), dist, "by-district"), agingSection, gradesSection];
+  return [tiles, rateCharts(t("dash.byDept"), dept, "by-department", deptName), rateCharts(t("dash.byDistrict"), dist, "by-district", placeName), agingSection, gradesSection];
 }
 
 // csvButton downloads a table as CSV.
