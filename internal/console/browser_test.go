@@ -150,6 +150,16 @@ func TestConsoleLifecycle(t *testing.T) {
 	}
 	admin.screenshot("9-complaint-urdu")
 
+	// The QR code's page: the citizen sees where the complaint is, without logging in, and nothing personal.
+	citizen := d.newSession(base, shots)
+	citizen.open("/console/#/status/" + docket)
+	citizen.waitText("#status", "Closed")
+	citizen.waitText("#status", "Potholes on road")
+	if body := citizen.text("body"); strings.Contains(body, "राम") || strings.Contains(body, "गड्ढे") || strings.Contains(body, "12345") {
+		t.Fatalf("the public status page shows personal data: %s", body)
+	}
+	citizen.screenshot("10-citizen-status")
+
 	// Nothing was loaded from anywhere but this server.
 	var urls []string
 	_ = json.Unmarshal(admin.js(`return performance.getEntriesByType("resource").map(e => e.name).concat([location.href]);`), &urls)

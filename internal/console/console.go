@@ -35,14 +35,17 @@ type Handler struct {
 	nc       *nats.Conn
 	log      *slog.Logger
 
+	lookup   func(context.Context, string) (*PublicStatus, error)
+
 	mu      sync.Mutex
 	clients map[chan struct{}]bool
 }
 
 // New returns the console; identity checks the tokens of the change
-// stream, nc (may be nil) carries the complaint events it ticks on.
-func New(identity *grpc.ClientConn, nc *nats.Conn, log *slog.Logger) *Handler {
-	h := &Handler{nc: nc, log: log, clients: map[chan struct{}]bool{}}
+// stream, nc (may be nil) carries the complaint events it ticks on, lookup
+// (may be nil) answers the public status page.
+func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger) *Handler {
+	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -56,6 +59,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /console/", securityHeaders(fileServer))
 	mux.HandleFunc("GET /console/qr.png", h.qr)
 	mux.HandleFunc("GET /console/changes", h.changes)
+	mux.HandleFunc("GET /console/status.json", h.status)
 	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 }
 
@@ -71,7 +75,7 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// qr answers a PNG QR code of the console's address of a docket.
+// qr answers a PNG QR code of the public status page of a docket.
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 	docket := r.URL.Query().Get("docket")
 	if docket == "" || len(docket) > 20 {
@@ -88,7 +92,7 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	target := fmt.Sprintf("%s://%s/console/#/complaint/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""))
+	target := fmt.Sprintf("%s://%s/console/#/status/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""))
 	png, err := qrcode.Encode(target, qrcode.Medium, 256)
 	if err != nil {
 		http.Error(w, "qr code failed", http.StatusInternalServerError)

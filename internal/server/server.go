@@ -312,7 +312,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		}
 		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], log.With("component", "open311"), cfg.Clock.Now)
-		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, log.With("component", "console"))
+		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"))
 		s.goRun(func() { ui.Run(bg) })
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second}
 		s.goRun(func() {

@@ -110,7 +110,7 @@ async function route() {
   if (leaveScreen) { leaveScreen(); leaveScreen = null; }
   const [, name, ...args] = (location.hash || "#/").split("/");
   const main = document.getElementById("main");
-  if (!session.token && name !== "login") return go("#/login");
+  if (!session.token && name !== "login" && name !== "status") return go("#/login");
   const screen = SCREENS[name] || (session.token ? null : SCREENS.login);
   renderChrome(name);
   if (!screen) return go((NAV[session.role] || NAV.agent)[0][0]);

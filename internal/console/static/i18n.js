@@ -38,6 +38,8 @@ const I18N = {
     "dash.sr": "Satisfaction rate", "dash.sla": "SLA compliance", "dash.byDept": "By department", "dash.byDistrict": "By district",
     "dash.aging": "Pendency by age (days since registration)", "dash.grades": "Department grades", "dash.csv": "Download CSV",
     "dash.rank": "Rank", "dash.grade": "Grade", "dash.score": "Score", "dash.month": "Month",
+    "status.title": "Complaint status", "status.lookup": "Track a complaint", "status.docket": "Docket number", "status.find": "Show status",
+    "status.notfound": "No complaint has this docket number.", "status.updated": "Last updated",
     "saved": "Saved.", "error": "Error", "loading": "Loading…", "required": "is required",
   },
   hi: {
@@ -77,9 +79,33 @@ const I18N = {
     "dash.sr": "संतुष्टि दर", "dash.sla": "समय-सीमा पालन", "dash.byDept": "विभाग अनुसार", "dash.byDistrict": "ज़िला अनुसार",
     "dash.aging": "लंबित शिकायतें आयु अनुसार (दर्ज होने से दिन)", "dash.grades": "विभागीय ग्रेड", "dash.csv": "CSV डाउनलोड करें",
     "dash.rank": "क्रम", "dash.grade": "ग्रेड", "dash.score": "अंक", "dash.month": "माह",
+    "status.title": "शिकायत की स्थिति", "status.lookup": "शिकायत की स्थिति देखें", "status.docket": "डॉकेट नंबर", "status.find": "स्थिति देखें",
+    "status.notfound": "इस डॉकेट नंबर की कोई शिकायत नहीं।", "status.updated": "अंतिम अद्यतन",
     "saved": "सहेजा गया।", "error": "त्रुटि", "loading": "लोड हो रहा है…", "required": "आवश्यक है",
   },
 };
+// Names of channels, special-closure reasons and history actions.
+const NAMES = {
+  en: { PHONE: "Phone", WHATSAPP: "WhatsApp", WEB: "Web", MOBILE_APP: "Mobile app", EMAIL: "Email", SOCIAL_MEDIA: "Social media", WALK_IN: "Walk-in",
+        POLICY_MATTER: "Policy matter", SUB_JUDICE: "Sub judice", NOT_A_GRIEVANCE: "Not a grievance", DUPLICATE: "Duplicate",
+        register: "registered", route: "routed", route_unrouted: "no rule: unrouted", assign: "assigned", acknowledge: "acknowledged", note: "note",
+        request_information: "information requested", provide_information: "information given", resume: "resumed", follow_up: "follow-up call",
+        resolve: "resolved", return: "returned", transfer: "transferred", escalate: "escalated",
+        feedback_satisfied: "feedback: satisfied", feedback_not_satisfied: "feedback: not satisfied, reopened",
+        feedback_not_reachable: "feedback call: not reachable", feedback_expired: "closed: no response",
+        propose_special_closure: "special closure proposed", approve_special_closure: "special closure approved",
+        reject_special_closure: "special closure rejected", link: "linked" },
+  hi: { PHONE: "फ़ोन", WHATSAPP: "व्हाट्सऐप", WEB: "वेब", MOBILE_APP: "मोबाइल ऐप", EMAIL: "ईमेल", SOCIAL_MEDIA: "सोशल मीडिया", WALK_IN: "स्वयं आकर",
+        POLICY_MATTER: "नीतिगत विषय", SUB_JUDICE: "न्यायालय में विचाराधीन", NOT_A_GRIEVANCE: "शिकायत नहीं", DUPLICATE: "दोहराई गई",
+        register: "दर्ज", route: "विभाग को भेजी गई", route_unrouted: "नियम नहीं: विभाग तय नहीं", assign: "सौंपी गई", acknowledge: "स्वीकार की गई", note: "टिप्पणी",
+        request_information: "जानकारी माँगी गई", provide_information: "जानकारी दी गई", resume: "फिर शुरू", follow_up: "दोबारा कॉल",
+        resolve: "निपटाई गई", return: "लौटाई गई", transfer: "स्थानांतरित", escalate: "आगे बढ़ाई गई",
+        feedback_satisfied: "फ़ीडबैक: संतुष्ट", feedback_not_satisfied: "फ़ीडबैक: असंतुष्ट, फिर खोली गई",
+        feedback_not_reachable: "फ़ीडबैक कॉल: संपर्क नहीं", feedback_expired: "बंद: कोई उत्तर नहीं",
+        propose_special_closure: "विशेष समापन प्रस्तावित", approve_special_closure: "विशेष समापन स्वीकृत",
+        reject_special_closure: "विशेष समापन अस्वीकृत", link: "जोड़ी गई" },
+};
+function nameOf(key) { return (NAMES[LANG] && NAMES[LANG][key]) || NAMES.en[key] || key; }
 const STATUS = {
   en: { REGISTERED: "Registered", UNROUTED: "Unrouted", ASSIGNED: "Assigned", IN_PROGRESS: "In progress", ON_HOLD: "On hold",
         RESOLVED: "Resolved", REOPENED: "Reopened", CLOSED: "Closed" },

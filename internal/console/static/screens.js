@@ -68,7 +68,7 @@ SCREENS.agent = async function () {
   const address = h("input", { name: "address", dir: "auto" });
   const description = h("textarea", { name: "description", required: true, dir: "auto", maxlength: 4000 });
   const channel = h("select", { name: "channel" }, ["PHONE", "WHATSAPP", "WEB", "MOBILE_APP", "EMAIL", "SOCIAL_MEDIA", "WALK_IN"]
-    .map(c => h("option", { value: "CHANNEL_" + c }, c.replace("_", " ").toLowerCase())));
+    .map(c => h("option", { value: "CHANNEL_" + c }, nameOf(c))));
   const result = h("div", { id: "result", "aria-live": "assertive" });
   const form = h("form", { class: "card", id: "register-form" }, h("h1", {}, t("agent.title")),
     h("div", { class: "grid" },
@@ -204,7 +204,7 @@ SCREENS.complaint = async function (docket) {
     c.actionTakenReport ? dl("c.atr", userText(c.actionTakenReport, "p")) : "",
     c.specialClosurePending ? dl("c.special", `${c.specialClosure?.reason || ""} — ${c.specialClosure?.proposedBy || ""}: ${c.specialClosure?.note || ""}`) : "");
   const history = h("ol", { class: "history card" }, (c.history || []).map(e =>
-    h("li", {}, h("b", {}, fmtTime(e.at)), " ", e.action, " ", e.fromStatus ? statusName(e.fromStatus) + " → " : "", statusName(e.toStatus),
+    h("li", {}, h("b", {}, fmtTime(e.at)), " ", nameOf(e.action), " ", e.fromStatus ? statusName(e.fromStatus) + " → " : "", statusName(e.toStatus),
       " — ", e.actor, e.note ? [": ", userText(e.note)] : "")));
   return h("div", {}, h("h1", {}, t("c.title"), " ", h("span", { class: "docket-inline" }, c.docket)), details, actionsFor(c),
     h("h2", {}, t("c.history")), history);
@@ -218,7 +218,7 @@ function actionsFor(c) {
   const cat = h("select", { name: "category" }, h("option", { value: "" }, t("agent.choose")),
     (master.categories || []).map(x => h("option", { value: x.code }, `${localName(x)} (${x.departmentCode})`)));
   const reason = h("select", { name: "reason" }, ["POLICY_MATTER", "SUB_JUDICE", "NOT_A_GRIEVANCE", "DUPLICATE"].map(r =>
-    h("option", { value: "SPECIAL_CLOSURE_REASON_" + r }, r.replaceAll("_", " ").toLowerCase())));
+    h("option", { value: "SPECIAL_CLOSURE_REASON_" + r }, nameOf(r))));
   const linked = h("input", { name: "linked" });
   const post = h("input", { name: "post" });
   const path = a => `/v1/complaints/${encodeURIComponent(c.docket)}/${a}`;
@@ -368,3 +368,29 @@ function csvButton(name, table) {
     document.body.append(a); a.click(); a.remove();
   } }, t("dash.csv"));
 }
+
+// ---- The citizen's status page (no login): reached from the QR code.
+SCREENS.status = async function (docket) {
+  const input = h("input", { name: "docket", value: docket || "", autofocus: !docket, inputmode: "numeric" });
+  const form = h("form", { class: "card", id: "status-form" }, h("h1", {}, t("status.lookup")),
+    h("div", { class: "row" }, field("status-docket", t("status.docket"), input), h("button", { type: "submit" }, t("status.find"))));
+  form.addEventListener("submit", ev => { ev.preventDefault(); go("#/status/" + encodeURIComponent(input.value.trim())); });
+  if (!docket) return h("div", { class: "status-page" }, form);
+  const resp = await fetch("/console/status.json" + qs({ docket }));
+  const st = await resp.json();
+  if (!resp.ok) return h("div", { class: "status-page" }, form, h("p", { class: "error", role: "alert" }, resp.status === 404 ? t("status.notfound") : st.message));
+  const hi = LANG === "hi";
+  const dl = (k, v) => v ? [h("dt", {}, t(k)), h("dd", {}, v)] : "";
+  return h("div", { class: "status-page" },
+    h("h1", {}, t("status.title")),
+    h("dl", { class: "card", id: "status" },
+      dl("col.docket", st.docket),
+      dl("col.status", statusName(st.status) + (st.closure ? " (" + st.closure.toLowerCase().replace("_", " ") + ")" : "")),
+      dl("col.category", hi && st.categoryHi ? st.categoryHi : st.category),
+      dl("c.department", hi && st.departmentHi ? st.departmentHi : st.department),
+      dl("col.level", st.level ? "L" + st.level : ""),
+      dl("col.registered", fmtTime(st.registeredAt)),
+      dl("col.due", fmtTime(st.slaDueAt)),
+      dl("status.updated", fmtTime(st.updatedAt))),
+    form);
+};
