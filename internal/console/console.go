@@ -35,7 +35,7 @@ type Handler struct {
 	nc       *nats.Conn
 	log      *slog.Logger
 
-	lookup   func(context.Context, string) (*PublicStatus, error)
+	lookup func(context.Context, string) (*PublicStatus, error)
 
 	mu      sync.Mutex
 	clients map[chan struct{}]bool

@@ -131,7 +131,10 @@ func (s *session) call(method, path string, body any) json.RawMessage {
 	return s.d.call(method, "/session/"+s.id+path, body)
 }
 
-func (s *session) open(path string) { s.t.Helper(); s.call("POST", "/url", map[string]any{"url": s.base + path}) }
+func (s *session) open(path string) {
+	s.t.Helper()
+	s.call("POST", "/url", map[string]any{"url": s.base + path})
+}
 
 // js runs a script and returns its result.
 func (s *session) js(script string, args ...any) json.RawMessage {
@@ -162,7 +165,10 @@ func (s *session) find(css string) string {
 	}
 }
 
-func (s *session) click(css string) { s.t.Helper(); s.call("POST", "/element/"+s.find(css)+"/click", map[string]any{}) }
+func (s *session) click(css string) {
+	s.t.Helper()
+	s.call("POST", "/element/"+s.find(css)+"/click", map[string]any{})
+}
 
 func (s *session) typeIn(css, text string) {
 	s.t.Helper()
