@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/server"
@@ -66,16 +67,23 @@ func TestConsoleLifecycle(t *testing.T) {
 	agent.typeIn("#lookup-phone", "98160 12345")
 	agent.click("#lookup-form button[type=submit]")
 	agent.waitText("#previous", "No earlier complaints")
-	agent.typeIn("#reg-name", "राम सिंह")
-	agent.click(`#reg-district option[value="SHIMLA"]`)
-	agent.click(`#reg-block option[value="THEOG"]`)
-	agent.typeIn("#reg-category", "सड़क [PWD_ROAD_POTHOLES]")
-	agent.typeIn("#reg-description", "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं")
-	agent.click("#register")
+	// The rest of the call with the keyboard alone: Tab from field to field,
+	// letters pick district and block, the category by its code or name.
+	start := time.Now()
+	agent.js(`document.getElementById("reg-name").focus();`)
+	tab, enter := "\uE004", "\uE007"
+	agent.keys("Ram Singh" + tab + tab + tab + // name, language, channel
+		"Shimla" + tab + "Theog" + tab + tab + // district, block, ward
+		"Theog bazaar" + tab + tab + // locality, address
+		"[PWD_ROAD_POTHOLES]" + tab + "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं" + tab + enter)
 	agent.find("#docket")
 	docket := strings.TrimSpace(agent.text("#docket"))
 	if len(docket) != 12 {
 		t.Fatalf("docket %q", docket)
+	}
+	t.Logf("registered %s with the keyboard alone in %v", docket, time.Since(start).Round(time.Millisecond))
+	if got := agent.text("#docket"); got != docket {
+		t.Fatal("docket changed")
 	}
 	agent.find(`img[src*="qr.png"]`)
 	agent.screenshot("1-agent-registered")
@@ -97,6 +105,9 @@ func TestConsoleLifecycle(t *testing.T) {
 	}
 	officer.screenshot("3-officer-worklist")
 	officer.click(`a[href="#/complaint/` + docket + `"]`)
+	officer.waitText("main dl", "Theog")
+	officer.waitText("main dl", "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं")
+	officer.waitText("main dl", "98xxxxx345") // masked for officers
 	officer.typeIn("#act-text", "on it")
 	officer.click(`button[data-action="act.acknowledge"]`)
 	officer.waitText("main dl", "In progress")
