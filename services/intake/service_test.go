@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -671,4 +672,39 @@ func TestAddFollowUp(t *testing.T) {
 			t.Fatalf("refused follow-ups changed the complaint: count %d version %d", got.GetFollowUpCount(), got.GetVersion())
 		}
 	})
+}
+
+// TestSearchSupervisorQueues: special closures awaiting a decision, and
+// open complaints that were escalated.
+func TestSearchSupervisorQueues(t *testing.T) {
+	t.Parallel()
+	env := testenv.StartServer(t)
+	sup := env.As("supervisor")
+	officer := env.As("pwd-shimla-l1")
+	a := waitRouted(t, env, register(t, env, validRequest(t)).GetDocket())
+	b := waitRouted(t, env, register(t, env, validRequest(t)).GetDocket())
+	waitRouted(t, env, register(t, env, validRequest(t)).GetDocket())
+
+	if _, err := env.Resolution.ProposeSpecialClosure(officer, &helplinev1.ProposeSpecialClosureRequest{
+		Docket: a.GetDocket(), Reason: helplinev1.SpecialClosureReason_SPECIAL_CLOSURE_REASON_POLICY_MATTER, Note: "policy",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := env.Intake.SearchComplaints(sup, &helplinev1.SearchComplaintsRequest{SpecialClosurePending: true})
+	if err != nil || !slices.Equal(dockets(resp.GetComplaints()), []string{a.GetDocket()}) {
+		t.Fatalf("special closures pending: %v %v", dockets(resp.GetComplaints()), err)
+	}
+
+	// Past their deadline (the same for all three) the escalation job moves each one level up.
+	env.Clock.Set(b.GetSlaDueAt().AsTime().Add(time.Second))
+	testenv.Eventually(t, 10*time.Second, "escalated", func() bool {
+		return get(t, env, b.GetDocket()).GetLevel() == 2
+	})
+	resp, err = env.Intake.SearchComplaints(sup, &helplinev1.SearchComplaintsRequest{Escalated: true})
+	if err != nil || len(resp.GetComplaints()) != 3 {
+		t.Fatalf("escalated: %v %v", dockets(resp.GetComplaints()), err)
+	}
+	if _, err := env.Intake.SearchComplaints(sup, &helplinev1.SearchComplaintsRequest{}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("no filter: %v", err)
+	}
 }
