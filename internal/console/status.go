@@ -3,12 +3,13 @@ package console
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc/codes"
 
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/complaint"
@@ -73,18 +74,16 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := h.lookup(r.Context(), r.URL.Query().Get("docket"))
 	if err != nil {
-		code, msg := http.StatusInternalServerError, "internal error"
-		switch {
-		case errors.Is(err, apperr.ErrNotFound):
-			code, msg = http.StatusNotFound, "no complaint has this docket number"
-		default:
-			if st, ok := apperr.ToStatus(err); ok && st.Code() == 3 { // INVALID_ARGUMENT
-				code, msg = http.StatusBadRequest, st.Message()
-			} else {
-				h.log.ErrorContext(r.Context(), "console: status lookup", "err", err)
-			}
+		// The same mapping as the REST API's: 400 naming the field, 404, 503.
+		gs, unexpected := apperr.ToStatus(err)
+		if unexpected {
+			h.log.ErrorContext(r.Context(), "console: status lookup", "err", err)
 		}
-		w.WriteHeader(code)
+		msg := gs.Message()
+		if gs.Code() == codes.NotFound {
+			msg = "no complaint has this docket number"
+		}
+		w.WriteHeader(runtime.HTTPStatusFromCode(gs.Code()))
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": msg})
 		return
 	}

@@ -1,0 +1,84 @@
+package console_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/server"
+	"github.com/helpline/helpline/internal/testenv"
+)
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// TestConsoleEndpoints: the files with their security headers, QR codes,
+// the public status (nothing personal) and the change stream's login.
+func TestConsoleEndpoints(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	base := "http://" + env.Server.HTTPAddr.String()
+
+	resp, body := get(t, base+"/console/")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<script src="app.js">`) ||
+		!strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Fatalf("/console/: %d %v", resp.StatusCode, resp.Header)
+	}
+	for _, f := range []string{"app.js", "screens.js", "i18n.js", "charts.js", "app.css", "fonts/fonts.css", "fonts/noto-sans-devanagari-devanagari-400-normal.woff2"} {
+		if resp, _ := get(t, base+"/console/"+f); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", f, resp.StatusCode)
+		}
+	}
+	if resp, _ := get(t, base+"/"); resp.Request.URL.Path != "/console/" {
+		t.Errorf("/ does not lead to the console: %s", resp.Request.URL)
+	}
+
+	reg, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+		IdempotencyKey: "console-1", Citizen: &helplinev1.Citizen{Name: "Asha Devi", Phone: "9816012345"},
+		Location: &helplinev1.Location{DistrictCode: "KANGRA"}, CategoryCode: "PWD_ROAD_POTHOLES",
+		Description: "pothole near the temple", Channel: helplinev1.Channel_CHANNEL_PHONE,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docket := reg.GetComplaint().GetDocket()
+	resp, body = get(t, base+"/console/qr.png?docket="+docket)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+		t.Fatalf("qr: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp, _ := get(t, base+"/console/qr.png?docket=<script>"); resp.StatusCode != 400 {
+		t.Fatalf("qr of junk: %d", resp.StatusCode)
+	}
+
+	resp, body = get(t, base+"/console/status.json?docket="+url.QueryEscape(strings.ReplaceAll(docket, "-", " ")))
+	var st map[string]any
+	if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != 200 || st["docket"] != docket || st["category"] != "Potholes on road" {
+		t.Fatalf("status: %d %s", resp.StatusCode, body)
+	}
+	for _, personal := range []string{"Asha", "9816012345", "98160", "temple"} {
+		if strings.Contains(string(body), personal) {
+			t.Fatalf("the public status shows %q: %s", personal, body)
+		}
+	}
+	if resp, _ := get(t, base+"/console/status.json?docket=26-0000099-1"); resp.StatusCode != 404 && resp.StatusCode != 400 {
+		t.Fatalf("unknown docket: %d", resp.StatusCode)
+	}
+	if resp, body := get(t, base+"/console/status.json?docket=26-0000001-0"); resp.StatusCode != 400 || !strings.Contains(string(body), "check digit") {
+		t.Fatalf("misheard digit: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, base+"/console/changes?token=nope"); resp.StatusCode != 401 {
+		t.Fatalf("change stream without a valid token: %d", resp.StatusCode)
+	}
+}
