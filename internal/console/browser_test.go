@@ -135,9 +135,41 @@ func TestConsoleLifecycle(t *testing.T) {
 	sup := agent
 	sup.logout()
 	sup.login("supervisor")
+	// One complaint no rule routes, one with a special closure proposed.
+	reg := func(key, category string) string {
+		resp, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+			IdempotencyKey: key, Citizen: &helplinev1.Citizen{Name: "Meena", Phone: "9418012345"},
+			Location: &helplinev1.Location{DistrictCode: "SHIMLA"}, CategoryCode: category,
+			Description: "complaint " + key, Channel: helplinev1.Channel_CHANNEL_WHATSAPP,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetComplaint().GetDocket()
+	}
+	unrouted := reg("console-unrouted", "GENERAL_OTHER")
+	special := reg("console-special", "PWD_ROAD_POTHOLES")
+	testenv.Eventually(t, 10*time.Second, "routed", func() bool {
+		c, err := env.Intake.GetComplaint(env.Agent, &helplinev1.GetComplaintRequest{Docket: special})
+		u, uerr := env.Intake.GetComplaint(env.Agent, &helplinev1.GetComplaintRequest{Docket: unrouted})
+		return err == nil && uerr == nil && c.GetComplaint().GetPost() != "" &&
+			u.GetComplaint().GetStatus() == helplinev1.ComplaintStatus_COMPLAINT_STATUS_UNROUTED
+	})
+	if _, err := env.Resolution.ProposeSpecialClosure(env.As("pwd-shimla-l1"), &helplinev1.ProposeSpecialClosureRequest{
+		Docket: special, Reason: helplinev1.SpecialClosureReason_SPECIAL_CLOSURE_REASON_SUB_JUDICE, Note: "before the High Court",
+	}); err != nil {
+		t.Fatal(err)
+	}
 	sup.open("/console/#/supervisor")
-	sup.find("h1")
+	sup.js(`route();`) // the login already showed this screen, before these complaints
+	sup.waitText("main", unrouted)
+	sup.waitText("main", special)
 	sup.screenshot("7-supervisor")
+	sup.click(`a[href="#/complaint/` + special + `"]`)
+	sup.waitText("main dl", "before the High Court")
+	sup.typeIn("#act-text", "a matter for the court")
+	sup.click(`button[data-action="act.approve"]`)
+	sup.waitText("main dl", "Closed")
 	admin.click("#lang")
 	admin.waitText("nav", "डैशबोर्ड")
 	admin.waitText("main h1", "डैशबोर्ड")
