@@ -126,7 +126,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	agent.screenshot("5-agent-feedback-queue")
 	agent.js(`document.getElementById("feedback-" + arguments[0]).focus();`, docket)
 	agent.keys("1")
-	agent.waitText("#flash", "Saved")
+	agent.waitText("main", "No complaint waits for a feedback call")
 
 	admin.waitText("#tile-sr", "100.0%")
 	admin.screenshot("6-admin-dashboard")
