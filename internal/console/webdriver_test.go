@@ -148,7 +148,7 @@ func (s *session) js(script string, args ...any) json.RawMessage {
 // find waits for an element matching css and returns its id.
 func (s *session) find(css string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var ids []map[string]string
 		_ = json.Unmarshal(s.call("POST", "/elements", map[string]any{"using": "css selector", "value": css}), &ids)
@@ -197,7 +197,7 @@ func (s *session) text(css string) string {
 // waitText waits until the element's text contains want.
 func (s *session) waitText(css, want string) {
 	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(s.text(css), want) {
 		if time.Now().After(deadline) {
 			s.screenshot("failed-wait")

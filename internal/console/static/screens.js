@@ -306,17 +306,16 @@ SCREENS.dashboard = async function () {
   await load();
   // Live: a tick from the server when complaints change, at most once a second.
   const es = new EventSource("/console/changes" + qs({ token: session.token }));
-  let pending = null;
   // The statistics consumer applies an event a moment after it is
-  // published: load again shortly after, and every 30 s in any case.
-  let again = null;
+  // published: load again shortly after (and later, in case it was busy),
+  // and every 15 s in any case.
+  let timers = [];
   es.addEventListener("change", () => {
-    clearTimeout(pending); clearTimeout(again);
-    pending = setTimeout(() => load().catch(() => {}), 300);
-    again = setTimeout(() => load().catch(() => {}), 2000);
+    timers.forEach(clearTimeout);
+    timers = [300, 2000, 6000].map(ms => setTimeout(() => load().catch(() => {}), ms));
   });
-  const poll = setInterval(() => load().catch(() => {}), 30000);
-  leaveScreen = () => { es.close(); clearTimeout(pending); clearTimeout(again); clearInterval(poll); };
+  const poll = setInterval(() => load().catch(() => {}), 15000);
+  leaveScreen = () => { es.close(); timers.forEach(clearTimeout); clearInterval(poll); };
   return h("div", {}, h("h1", {}, t("dash.title")), h("p", { class: "muted" }, t("dash.live")), form, body);
 };
 
