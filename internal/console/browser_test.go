@@ -90,6 +90,9 @@ func TestConsoleLifecycle(t *testing.T) {
 
 	admin.waitText("#tile-registered", "1")
 	admin.screenshot("2-dashboard-after-registration")
+	admin.waitText("#aging", "1")
+	admin.js(`document.getElementById("aging").scrollIntoView();`)
+	admin.screenshot("2b-dashboard-aging-and-grades")
 
 	officer := agent
 	officer.logout()

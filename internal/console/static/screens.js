@@ -352,7 +352,7 @@ function renderDashboard(dept, dist, aging, grades) {
   const gradeTable = { header: ["rank", "department", "grade", "score", "registered"], rows: g.map(x => [x.rank, deptName(x.departmentCode), x.grade, num(x.score).toFixed(1), num(x.registered)]) };
   const gradesSection = h("section", { class: "card", id: "grades" }, h("h2", {}, t("dash.grades"), " — ", grades.month || ""),
     grades.error ? h("p", { class: "muted" }, grades.error) : "",
-    h("table", {}, h("thead", {}, h("tr", {}, [t("dash.rank"), t("c.department"), t("dash.grade"), t("dash.score"), t("dash.registered")].map(x => h("th", { scope: "col" }, x)))),
+    h("table", {}, h("thead", {}, h("tr", {}, [t("dash.rank"), t("c.department"), t("dash.grade"), t("dash.score"), t("dash.registered")].map((x, i) => h("th", { scope: "col", class: i === 1 || i === 2 ? "" : "num" }, x)))),
       h("tbody", {}, gradeTable.rows.map(r => h("tr", {}, r.map((x, i) => h("td", { class: i === 1 || i === 2 ? "" : "num" }, x)))))),
     csvButton("department-grades.csv", gradeTable));
   return [tiles, rateCharts(t("dash.byDept"), dept, "by-department", deptName), rateCharts(t("dash.byDistrict"), dist, "by-district", placeName), agingSection, gradesSection];
