@@ -195,7 +195,8 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	httpAddr, curl := "disabled", ""
 	if srv.HTTPAddr != nil {
 		h := "http://" + srv.HTTPAddr.String()
-		httpAddr = h + "   REST /v1/...  /openapi.json  /open311/v2/  /metrics  /healthz  /readyz"
+		httpAddr = h + "   REST /v1/...  /openapi.json  /open311/v2/  /metrics  /healthz  /readyz\n" +
+			"  Console  " + h + "/console/   (sign in as agent1, pwd-shimla-l1, supervisor or admin)"
 		curl = fmt.Sprintf(`
 Or REST with curl:
   TOKEN=$(curl -s -XPOST %[1]s/v1/login -d '{"username":"agent1","password":"%[2]s"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
