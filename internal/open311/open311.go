@@ -4,7 +4,8 @@
 // its own user (role agent, issued with IdentityService.IssueToken), so
 // authentication, validation, idempotency and access are the RPCs' own. The
 // answers carry no personal data: never the citizen's name or phone, and the
-// description and address only of the application's own requests.
+// description and address only of the application's own requests. The
+// service list and definitions are public, as the specification has them.
 package open311
 
 import (
@@ -40,18 +41,62 @@ type Handler struct {
 	intake   helplinev1.IntakeServiceClient
 	routing  helplinev1.RoutingServiceClient
 	identity helplinev1.IdentityServiceClient
-	log      *slog.Logger
-	now      func() time.Time
+	// public answers the service list and definitions without an api_key
+	// (the routing service of this process), as the specification allows.
+	public catalogue
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// catalogue is the master data the service list is made of.
+type catalogue interface {
+	ListCategories(context.Context, *helplinev1.ListCategoriesRequest) (*helplinev1.ListCategoriesResponse, error)
+	ListDepartments(context.Context, *helplinev1.ListDepartmentsRequest) (*helplinev1.ListDepartmentsResponse, error)
+	ListDistricts(context.Context, *helplinev1.ListDistrictsRequest) (*helplinev1.ListDistrictsResponse, error)
+}
+
+// clientCatalogue reads the catalogue over gRPC with the caller's api_key.
+type clientCatalogue struct{ c helplinev1.RoutingServiceClient }
+
+func (c clientCatalogue) ListCategories(ctx context.Context, r *helplinev1.ListCategoriesRequest) (*helplinev1.ListCategoriesResponse, error) {
+	return c.c.ListCategories(ctx, r)
+}
+
+func (c clientCatalogue) ListDepartments(ctx context.Context, r *helplinev1.ListDepartmentsRequest) (*helplinev1.ListDepartmentsResponse, error) {
+	return c.c.ListDepartments(ctx, r)
+}
+
+func (c clientCatalogue) ListDistricts(ctx context.Context, r *helplinev1.ListDistrictsRequest) (*helplinev1.ListDistrictsResponse, error) {
+	return c.c.ListDistricts(ctx, r)
+}
+
+// catalogueFor is the catalogue of a service-list request: with its
+// api_key over gRPC, else this process's routing service when it runs here.
+func (h *Handler) catalogueFor(r *http.Request) (context.Context, catalogue, error) {
+	if r.FormValue("api_key") == "" && r.Header.Get("Authorization") == "" && h.public != nil {
+		return r.Context(), h.public, nil
+	}
+	ctx, err := authorized(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ctx, clientCatalogue{h.routing}, nil
 }
 
 // New returns the Open311 handler, calling the intake, routing and
 // identity services through their connections; nil when one is missing
-// (Open311 is then not served here).
-func New(intake, routing, identity *grpc.ClientConn, log *slog.Logger, now func() time.Time) *Handler {
+// (Open311 is then not served here). public, when this process runs the
+// routing service, serves the service list without an api_key.
+func New(intake, routing, identity *grpc.ClientConn, public helplinev1.RoutingServiceServer, log *slog.Logger, now func() time.Time) *Handler {
 	if intake == nil || routing == nil || identity == nil {
 		return nil
 	}
+	var pub catalogue
+	if public != nil {
+		pub = public
+	}
 	return &Handler{
+		public:   pub,
 		intake:   helplinev1.NewIntakeServiceClient(intake),
 		routing:  helplinev1.NewRoutingServiceClient(routing),
 		identity: helplinev1.NewIdentityServiceClient(identity),
@@ -154,17 +199,17 @@ type service struct {
 }
 
 func (h *Handler) services(w http.ResponseWriter, r *http.Request) {
-	ctx, err := authorized(r)
+	ctx, cat, err := h.catalogueFor(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	cats, err := h.routing.ListCategories(ctx, &helplinev1.ListCategoriesRequest{})
+	cats, err := cat.ListCategories(ctx, &helplinev1.ListCategoriesRequest{})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	deps, err := h.departments(ctx)
+	deps, err := departments(ctx, cat)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -182,8 +227,8 @@ func (h *Handler) services(w http.ResponseWriter, r *http.Request) {
 }
 
 // departments maps department codes to names.
-func (h *Handler) departments(ctx context.Context) (map[string]string, error) {
-	resp, err := h.routing.ListDepartments(ctx, &helplinev1.ListDepartmentsRequest{})
+func departments(ctx context.Context, cat catalogue) (map[string]string, error) {
+	resp, err := cat.ListDepartments(ctx, &helplinev1.ListDepartmentsRequest{})
 	if err != nil {
 		return nil, err
 	}
@@ -217,12 +262,12 @@ func (h *Handler) service(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ctx, err := authorized(r)
+	ctx, cat, err := h.catalogueFor(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	cats, err := h.routing.ListCategories(ctx, &helplinev1.ListCategoriesRequest{})
+	cats, err := cat.ListCategories(ctx, &helplinev1.ListCategoriesRequest{})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -235,7 +280,7 @@ func (h *Handler) service(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &apiError{http.StatusNotFound, fmt.Sprintf("service_code %q is not a service", code)})
 		return
 	}
-	dists, err := h.routing.ListDistricts(ctx, &helplinev1.ListDistrictsRequest{})
+	dists, err := cat.ListDistricts(ctx, &helplinev1.ListDistrictsRequest{})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -386,7 +431,7 @@ func (h *Handler) names(ctx context.Context) (names, error) {
 	for _, c := range cats.GetCategories() {
 		n.categories[c.GetCode()] = c.GetName()
 	}
-	n.departments, err = h.departments(ctx)
+	n.departments, err = departments(ctx, clientCatalogue{h.routing})
 	return n, err
 }
 

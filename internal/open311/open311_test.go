@@ -103,7 +103,18 @@ func TestOpen311(t *testing.T) {
 	app := client{t, base, apiKey(t, env, "civicapp")}
 	other := client{t, base, apiKey(t, env, "otherapp")}
 
-	code, body := app.call("GET", "/services.json", nil)
+	// The service list is public; the same with a key.
+	anon := client{t, base, ""}
+	if code, body := anon.call("GET", "/services/PWD_ROAD_POTHOLES.json", nil); code != 200 || !strings.Contains(body, "district_code") {
+		t.Fatalf("a service definition without a key: %d %s", code, body)
+	}
+	if code, body := anon.call("GET", "/requests.json", nil); code != 403 {
+		t.Fatalf("requests without a key: %d %s", code, body)
+	}
+	code, body := anon.call("GET", "/services.json", nil)
+	if _, keyed := app.call("GET", "/services.json", nil); keyed != body {
+		t.Fatal("the service list differs with a key")
+	}
 	services := list(t, body)
 	if code != 200 || len(services) == 0 {
 		t.Fatalf("services: %d %s", code, body)

@@ -225,6 +225,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	reflection.Register(s.grpc)
 
 	var consumers []consumer.Config
+	var routingHere helplinev1.RoutingServiceServer
 	if cfg.Password == (password.Params{}) {
 		cfg.Password = password.Default
 	}
@@ -278,6 +279,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	if slices.Contains(cfg.Services, ServiceRouting) {
 		rs := routing.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "routing"), wake)
 		rs.Hasher = hasher
+		routingHere = rs
 		helplinev1.RegisterRoutingServiceServer(s.grpc, rs)
 		consumers = append(consumers, rs.RouterConfig())
 	}
@@ -311,7 +313,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, err
 		}
 		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
-			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], log.With("component", "open311"), cfg.Clock.Now)
+			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now)
 		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"))
 		s.goRun(func() { ui.Run(bg) })
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second}
