@@ -56,7 +56,9 @@ type catalogue interface {
 }
 
 // clientCatalogue reads the catalogue over gRPC with the caller's api_key.
-type clientCatalogue struct{ c helplinev1.RoutingServiceClient }
+type clientCatalogue struct {
+	c helplinev1.RoutingServiceClient
+}
 
 func (c clientCatalogue) ListCategories(ctx context.Context, r *helplinev1.ListCategoriesRequest) (*helplinev1.ListCategoriesResponse, error) {
 	return c.c.ListCategories(ctx, r)
