@@ -87,6 +87,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	}
 	agent.find(`img[src*="qr.png"]`)
 	agent.screenshot("1-agent-registered")
+	agent.audit("agent")
 
 	admin.waitText("#tile-registered", "1")
 	admin.screenshot("2-dashboard-after-registration")
@@ -107,6 +108,7 @@ func TestConsoleLifecycle(t *testing.T) {
 		officer.find("h1")
 	}
 	officer.screenshot("3-officer-worklist")
+	officer.audit("worklist")
 	officer.click(`a[href="#/complaint/` + docket + `"]`)
 	officer.waitText("main dl", "Theog")
 	officer.waitText("main dl", "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं")
@@ -119,6 +121,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	officer.waitText("main dl", "Resolved")
 	officer.waitText(".history", "resolve")
 	officer.screenshot("4-officer-complaint")
+	officer.audit("complaint")
 
 	admin.waitText("#tile-resolved", "1")
 
@@ -127,12 +130,14 @@ func TestConsoleLifecycle(t *testing.T) {
 	agent.open("/console/#/feedback")
 	agent.find("#feedback-" + docket)
 	agent.screenshot("5-agent-feedback-queue")
+	agent.audit("feedback")
 	agent.js(`document.getElementById("feedback-" + arguments[0]).focus();`, docket)
 	agent.keys("1")
 	agent.waitText("main", "No complaint waits for a feedback call")
 
 	admin.waitText("#tile-sr", "100.0%")
 	admin.screenshot("6-admin-dashboard")
+	admin.audit("dashboard")
 
 	// Supervision, and the same screens in Hindi.
 	sup := agent
@@ -168,6 +173,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	sup.waitText("main", unrouted)
 	sup.waitText("main", special)
 	sup.screenshot("7-supervisor")
+	sup.audit("supervisor")
 	sup.click(`a[href="#/complaint/` + special + `"]`)
 	sup.waitText("main dl", "before the High Court")
 	sup.typeIn("#act-text", "a matter for the court")
@@ -177,6 +183,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	admin.waitText("nav", "डैशबोर्ड")
 	admin.waitText("main h1", "डैशबोर्ड")
 	admin.screenshot("8-dashboard-hindi")
+	admin.audit("dashboard in Hindi")
 
 	// Text in a right-to-left script is laid out right to left.
 	urdu, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
@@ -195,6 +202,7 @@ func TestConsoleLifecycle(t *testing.T) {
 		t.Fatalf("Urdu text laid out %q", dir)
 	}
 	admin.screenshot("9-complaint-urdu")
+	admin.audit("complaint in Urdu")
 
 	// The QR code's page: the citizen sees where the complaint is, without logging in, and nothing personal.
 	citizen := d.newSession(base, shots)
@@ -205,6 +213,7 @@ func TestConsoleLifecycle(t *testing.T) {
 		t.Fatalf("the public status page shows personal data: %s", body)
 	}
 	citizen.screenshot("10-citizen-status")
+	citizen.audit("status")
 
 	// Nothing was loaded from anywhere but this server.
 	var urls []string

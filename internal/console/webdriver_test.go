@@ -222,3 +222,39 @@ func (s *session) screenshot(name string) {
 	}
 	s.t.Logf("screenshot %s", path)
 }
+
+// jsAsync runs a script that calls its last argument with the result.
+func (s *session) jsAsync(script string, args ...any) json.RawMessage {
+	s.t.Helper()
+	if args == nil {
+		args = []any{}
+	}
+	return s.call("POST", "/execute/async", map[string]any{"script": script, "args": args})
+}
+
+// axeSource is axe-core (MPL-2.0, testdata/axe-LICENSE.txt), the
+// accessibility checker, loaded into pages by the test only.
+var axeSource string
+
+// audit checks the page against WCAG 2 A and AA with axe-core and fails the
+// test on any violation.
+func (s *session) audit(screen string) {
+	s.t.Helper()
+	if axeSource == "" {
+		b, err := os.ReadFile("testdata/axe.min.js")
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		axeSource = string(b)
+	}
+	s.js(axeSource + "\n;return typeof axe;")
+	var out string
+	_ = json.Unmarshal(s.jsAsync(`const done = arguments[arguments.length - 1];
+		axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+			.then(r => done(JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+				nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")) })))))
+			.catch(e => done("error: " + e));`), &out)
+	if out != "[]" {
+		s.t.Errorf("%s: accessibility violations: %s", screen, out)
+	}
+}
