@@ -133,8 +133,19 @@ func TestLoginImportAndAdminister(t *testing.T) {
 	if _, err := c.run("", "import", "officers", filepath.Join(dir, "bad3.csv")); err == nil || !strings.Contains(err.Error(), "line 1000, column district_code") {
 		t.Fatalf("unknown district: %v", err)
 	}
+	// Broken CSV: a stray quote opening a field.
+	raw := "username,department_code,level\nd1-x,DEPT000,1\n5\"x,DEPT000,1\n"
+	if err := os.WriteFile(filepath.Join(dir, "bad4.csv"), []byte(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.run("", "import", "officers", filepath.Join(dir, "bad4.csv")); err == nil || !strings.Contains(err.Error(), "line 3: not valid CSV") {
+		t.Fatalf("broken CSV: %v", err)
+	}
 	if count(t, env, `SELECT count(*) FROM users`) != users || count(t, env, `SELECT count(*) FROM posts`) != posts {
 		t.Fatal("a refused import stored something")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.passwords.csv")); !os.IsNotExist(err) {
+		t.Fatal("a refused import left a passwords file")
 	}
 
 	// A dry run stores nothing either.
@@ -171,6 +182,14 @@ func TestLoginImportAndAdminister(t *testing.T) {
 	resp, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: pws[1][0], Password: pws[1][1]})
 	if err != nil || len(resp.GetUser().GetPosts()) != 1 {
 		t.Fatalf("imported officer login: %v %v", err, resp.GetUser())
+	}
+	// A passwords file that exists already is never overwritten: nothing is imported.
+	writeCSV(t, filepath.Join(dir, "more.csv"), [][]string{{"username", "department_code", "level", "district_code"}, {"extra-officer", "DEPT000", "1", "SHIMLA"}})
+	if err := os.WriteFile(filepath.Join(dir, "more.passwords.csv"), []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.run("", "import", "officers", filepath.Join(dir, "more.csv")); err == nil || count(t, env, `SELECT count(*) FROM users WHERE username = 'extra-officer'`) != 0 {
+		t.Fatalf("import over an existing passwords file: %v", err)
 	}
 	// Importing the same file again changes holders nothing and creates no account.
 	if out := c.must("", "import", "officers", filepath.Join(dir, "officers.csv"), "-passwords", filepath.Join(dir, "again.csv")); strings.Contains(out, "created") {

@@ -161,6 +161,24 @@ func (c *cli) importCSV(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// New officers' one-time passwords are shown once: make sure there is
+	// somewhere to keep them before anything is stored.
+	var pwOut *os.File
+	if kind.kind == helplinev1.MasterDataKind_MASTER_DATA_KIND_OFFICERS && !*dryRun {
+		path := *pwFile
+		if path == "" {
+			path = strings.TrimSuffix(pos[1], ".csv") + ".passwords.csv"
+		}
+		if pwOut, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
+			return fmt.Errorf("the one-time passwords of new officers go to %s: %w (choose another with -passwords); nothing was imported", path, err)
+		}
+		defer func() {
+			if info, _ := pwOut.Stat(); info != nil && info.Size() == 0 {
+				_ = os.Remove(path) // no new accounts
+			}
+			_ = pwOut.Close()
+		}()
+	}
 	start := time.Now()
 	stream, err := helplinev1.NewRoutingServiceClient(c.conn).ImportMasterData(actx)
 	if err != nil {
@@ -191,15 +209,11 @@ func (c *cli) importCSV(ctx context.Context, args []string) error {
 		return nil
 	}
 	fmt.Fprintf(c.stdout, "imported %d %s from %s in one transaction in %v\n", resp.GetRows(), pos[0], pos[1], took)
-	if len(resp.GetInitialPasswords()) > 0 {
-		path := *pwFile
-		if path == "" {
-			path = strings.TrimSuffix(pos[1], ".csv") + ".passwords.csv"
-		}
-		if err := writePasswords(path, resp.GetInitialPasswords()); err != nil {
+	if len(resp.GetInitialPasswords()) > 0 && pwOut != nil {
+		if err := writePasswords(pwOut, resp.GetInitialPasswords()); err != nil {
 			return fmt.Errorf("the import is stored, but writing the one-time passwords failed (reset them with helplinectl user reset-password): %w", err)
 		}
-		fmt.Fprintf(c.stdout, "created %d officer accounts; their one-time passwords are in %s (mode 0600)\n", len(resp.GetInitialPasswords()), path)
+		fmt.Fprintf(c.stdout, "created %d officer accounts; their one-time passwords are in %s (mode 0600)\n", len(resp.GetInitialPasswords()), pwOut.Name())
 	}
 	return nil
 }
@@ -244,13 +258,16 @@ func readCSV(path string, kind importKind) ([]*helplinev1.MasterDataRow, []int, 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := r.FieldPos(0)
+		var line int
+		if err == nil {
+			line, _ = r.FieldPos(0)
+		}
 		var row *helplinev1.MasterDataRow
 		switch {
 		case err != nil:
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				line = pe.Line
+				line = pe.StartLine
 			}
 			err = fmt.Errorf("not valid CSV: %v", errors.Unwrap(err))
 		case len(rec) == 1 && strings.TrimSpace(rec[0]) == "":
@@ -324,12 +341,8 @@ func rowFailure(err error, lines []int, path string) error {
 	return fmt.Errorf("%s: %w; nothing was imported", path, describe(err))
 }
 
-// writePasswords writes one-time passwords as CSV, readable by the owner only.
-func writePasswords(path string, pws []*helplinev1.InitialPassword) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
+// writePasswords writes one-time passwords as CSV to f (mode 0600).
+func writePasswords(f *os.File, pws []*helplinev1.InitialPassword) error {
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"username", "one_time_password"})
 	for _, p := range pws {
@@ -337,10 +350,9 @@ func writePasswords(path string, pws []*helplinev1.InitialPassword) error {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		f.Close()
 		return err
 	}
-	return f.Close()
+	return f.Sync()
 }
 
 // bar is a progress bar on stderr, silent unless progress is on.
