@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -262,12 +263,23 @@ func (s *Service) newOfficers(ctx context.Context, rows []*helplinev1.MasterData
 	if s.Hasher == nil {
 		return nil, nil, errors.New("no password hasher configured for officer imports")
 	}
+	// Half the cores at most, so that logins (the same hasher) keep going
+	// during a large import.
 	hashes := make([]string, len(initial))
 	errs := make([]error, len(initial))
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i, p := range initial {
-		wg.Go(func() { hashes[i], errs[i] = s.Hasher.Hash(ctx, p.Password) })
+	for range max(1, runtime.NumCPU()/2) {
+		wg.Go(func() {
+			for i := range next {
+				hashes[i], errs[i] = s.Hasher.Hash(ctx, initial[i].Password)
+			}
+		})
 	}
+	for i := range initial {
+		next <- i
+	}
+	close(next)
 	wg.Wait()
 	for i, p := range initial {
 		if errs[i] != nil {
@@ -307,10 +319,13 @@ func (s *Service) importOfficer(ctx context.Context, tx pgx.Tx, o *helplinev1.Of
 		if hash == "" {
 			hash = "!" // a dry run: never a valid hash, and rolled back anyway
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1, $2, 'OFFICER', $3, $4)`,
-			username, display, hash, s.clock.Now())
+		tag, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1, $2, 'OFFICER', $3, $4)
+			ON CONFLICT (username) DO NOTHING`, username, display, hash, s.clock.Now())
 		if err != nil {
 			return fmt.Errorf("create officer %s: %w", username, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return apperr.Invalid("officer.username", fmt.Sprintf("user %q was created by someone else during this import: import the file again", username))
 		}
 	} else {
 		var role string
