@@ -27,6 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/clock"
 )
 
@@ -137,7 +138,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		code, msg = ae.status, ae.msg
-	} else if st, ok := status.FromError(err); ok {
+	} else if st, unexpected := apperr.ToStatus(err); st != nil {
+		// A gRPC status from a call, or an error of an in-process service.
 		msg = st.Message()
 		switch st.Code() {
 		case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
@@ -154,6 +156,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			code = http.StatusServiceUnavailable
 		default:
 			msg = "internal error"
+			unexpected = true
+		}
+		if unexpected {
 			h.log.ErrorContext(r.Context(), "open311", "path", r.URL.Path, "err", err)
 		}
 	}
@@ -348,7 +353,8 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		Description:  f.Get("description"),
 		Channel:      channel,
 	}
-	req.IdempotencyKey = idempotencyKey(r.Header.Get("Idempotency-Key"), req, f.Get("device_id"), f.Get("account_id"))
+	req.IdempotencyKey = idempotencyKey(r.Header.Get("Idempotency-Key"), req, h.now().In(clock.IST).Format(time.DateOnly),
+		f.Get("device_id"), f.Get("account_id"))
 	resp, err := h.intake.RegisterComplaint(ctx, req)
 	if err != nil {
 		h.fail(w, r, open311Fields(err))
@@ -366,8 +372,9 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 // idempotencyKey is the client's Idempotency-Key header when given, else a
-// hash of the request's content: a retried POST files nothing new. The
-// scope is the api_key's user.
+// hash of the request's content and its IST day: a POST retried the same
+// day files nothing new, while the same problem reported again another day
+// is a new complaint. The scope is the api_key's user.
 func idempotencyKey(header string, req *helplinev1.RegisterComplaintRequest, extra ...string) string {
 	if header != "" {
 		return "open311:" + header
@@ -630,7 +637,10 @@ func (h *Handler) filter(start, end, statuses string) (*helplinev1.SearchComplai
 	if to.Before(from) {
 		return nil, badRequest("end_date must not be before start_date")
 	}
-	if to.Sub(from) > MaxDays*24*time.Hour {
+	// Whole IST days are searched: count the days, both ends included.
+	fromDay := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, clock.IST)
+	toDay := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, clock.IST)
+	if days := int(toDay.Sub(fromDay).Hours()/24+0.5) + 1; days > MaxDays+1 {
 		return nil, badRequest("start_date to end_date spans more than %d days", MaxDays)
 	}
 	req := &helplinev1.SearchComplaintsRequest{

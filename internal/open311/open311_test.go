@@ -223,6 +223,12 @@ func TestOpen311(t *testing.T) {
 	if _, body = other.call("GET", "/requests.json", nil); len(list(t, body)) != 0 {
 		t.Fatalf("another application's list: %s", body)
 	}
+	if code, body = app.call("GET", "/requests.json", url.Values{"start_date": {testenv.Start.AddDate(0, 0, -90).Format(time.DateOnly)}}); code != 200 {
+		t.Fatalf("90 days: %d %s", code, body)
+	}
+	if code, body = app.call("GET", "/requests.json", url.Values{"start_date": {testenv.Start.AddDate(0, 0, -91).Format(time.DateOnly)}}); code != 400 {
+		t.Fatalf("91 days: %d %s", code, body)
+	}
 	old := testenv.Start.AddDate(0, 0, -100).Format(time.RFC3339)
 	if code, body = app.call("GET", "/requests.json", url.Values{"start_date": {old}}); code != 400 || !strings.Contains(body, "90 days") {
 		t.Fatalf("over 90 days: %d %s", code, body)
