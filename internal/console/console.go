@@ -39,13 +39,23 @@ type Handler struct {
 
 	mu      sync.Mutex
 	clients map[chan struct{}]bool
+	// done ends the change streams when the server shuts down.
+	done      chan struct{}
+	closeOnce sync.Once
+	// lookups limits status lookups per client address.
+	lookups *limiter
 }
+
+// Close ends every change stream, so that a graceful shutdown need not
+// wait for dashboards to close (register it with http.Server.RegisterOnShutdown).
+func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 
 // New returns the console; identity checks the tokens of the change
 // stream, nc (may be nil) carries the complaint events it ticks on, lookup
 // (may be nil) answers the public status page.
 func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger) *Handler {
-	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}}
+	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
+		lookups: newLimiter(lookupsPerMinute)}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -89,7 +99,7 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
 	target := fmt.Sprintf("%s://%s/console/#/status/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""))
@@ -163,6 +173,8 @@ func (h *Handler) changes(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-h.done:
+			return
 		case <-tick:
 			fmt.Fprint(w, "event: change\ndata: {}\n\n")
 			flusher.Flush()
@@ -172,6 +184,10 @@ func (h *Handler) changes(w http.ResponseWriter, r *http.Request) {
 			case <-time.After(time.Second):
 			}
 		case <-keepalive.C:
+			// A revoked or expired token ends the stream.
+			if _, err := h.identity.WhoAmI(ctx, &helplinev1.WhoAmIRequest{}); err != nil {
+				return
+			}
 			fmt.Fprint(w, ": keepalive\n\n")
 			flusher.Flush()
 		}

@@ -78,6 +78,15 @@ func TestConsoleEndpoints(t *testing.T) {
 	if resp, body := get(t, base+"/console/status.json?docket=26-0000001-0"); resp.StatusCode != 400 || !strings.Contains(string(body), "check digit") {
 		t.Fatalf("misheard digit: %d %s", resp.StatusCode, body)
 	}
+	// Docket numbers are sequential: one address may look up only so many a minute.
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		resp, _ := get(t, base+"/console/status.json?docket="+docket)
+		limited = resp.StatusCode == 429
+	}
+	if !limited {
+		t.Fatal("40 status lookups in a row were never limited")
+	}
 	if resp, _ := get(t, base+"/console/changes?token=nope"); resp.StatusCode != 401 {
 		t.Fatalf("change stream without a valid token: %d", resp.StatusCode)
 	}

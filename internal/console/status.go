@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -67,6 +69,12 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
+	if !h.lookups.allow(clientAddr(r)) {
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewEncoder(w).Encode(map[string]string{"message": "too many lookups: try again in a minute"})
+		return
+	}
 	if h.lookup == nil {
 		w.WriteHeader(http.StatusNotFound)
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": "status lookups are not served by this process"})
@@ -88,4 +96,52 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(st)
+}
+
+// lookupsPerMinute bounds the status lookups of one client address, so the
+// sequential docket numbers cannot be walked quickly.
+const lookupsPerMinute = 30
+
+// limiter is a per-address token bucket: n a minute, n at once.
+type limiter struct {
+	n     int
+	mu    sync.Mutex
+	addrs map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(n int) *limiter { return &limiter{n: n, addrs: map[string]*bucket{}} }
+
+func (l *limiter) allow(addr string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	b := l.addrs[addr]
+	if b == nil {
+		if len(l.addrs) > 100_000 { // forget everyone rather than grow without bound
+			l.addrs = map[string]*bucket{}
+		}
+		b = &bucket{tokens: float64(l.n), at: now}
+		l.addrs[addr] = b
+	}
+	b.tokens = min(float64(l.n), b.tokens+now.Sub(b.at).Minutes()*float64(l.n))
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// clientAddr is the host of the client's address.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -317,6 +317,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"))
 		s.goRun(func() { ui.Run(bg) })
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second}
+		s.http.RegisterOnShutdown(ui.Close)
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
