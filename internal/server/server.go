@@ -316,7 +316,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now)
 		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"))
 		s.goRun(func() { ui.Run(bg) })
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second}
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		s.http.RegisterOnShutdown(ui.Close)
 		s.goRun(func() {
 			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -356,6 +357,18 @@ func (s *Server) Methods() []string {
 
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
+
+// maxBody bounds a REST or Open311 request body (a master data import of
+// 100,000 rows fits).
+const maxBody = 16 << 20
+
+// limitBody refuses request bodies over maxBody.
+func limitBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		h.ServeHTTP(w, r)
+	})
+}
 
 // traced continues an HTTP caller's trace (a W3C traceparent header) into
 // the gRPC calls the handler makes.
@@ -425,11 +438,11 @@ func loopback(a net.Addr) string {
 
 func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler, ui *console.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", traced(rest))
+	mux.Handle("/v1/", limitBody(traced(rest)))
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
 	civicMux := http.NewServeMux()
 	civic.Register(civicMux)
-	mux.Handle("/open311/", traced(civicMux))
+	mux.Handle("/open311/", limitBody(traced(civicMux)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	ui.Register(mux)
 	// /healthz: the process is alive (200 whatever its dependencies say, so
