@@ -92,10 +92,12 @@ func (s *Service) ListAssignedComplaints(ctx context.Context, req *helplinev1.Li
 	if after != nil {
 		where = append(where, fmt.Sprintf("(c.sla_due_at, c.id) > (%s, %s)", arg(after.At), arg(after.ID)))
 	}
-	// Pick the page's ids from the queue index first, then join what a
-	// complaint shows for those alone (not for the whole queue).
-	q := complaint.SelectSQL + " WHERE c.id IN (SELECT c.id FROM complaints c WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY c.sla_due_at, c.id LIMIT " + arg(limit+1) + ") ORDER BY c.sla_due_at, c.id"
+	// Pick the page's ids from the queue index first (an array computed
+	// once), then join what a complaint shows for those alone. Written as
+	// "IN (subquery)" with a LIMIT parameter, PostgreSQL's generic plan (used
+	// after five calls) hash-joined every complaint: 8 s at a million.
+	q := complaint.SelectSQL + " WHERE c.id = ANY(ARRAY(SELECT c.id FROM complaints c WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY c.sla_due_at, c.id LIMIT " + strconv.Itoa(limit+1) + ")) ORDER BY c.sla_due_at, c.id"
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list queue: %w", err)
