@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -41,13 +40,8 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	var c config
 	fs := flag.NewFlagSet("helpline stats "+args[0], flag.ContinueOnError)
 	c.flags(fs)
-	from := fs.String("from", "", "first registration day (YYYY-MM-DD)")
-	to := fs.String("to", "", "last registration day (YYYY-MM-DD)")
-	by := fs.String("by", "department", "grouping: department, district, category, officer, channel or line")
-	dept := fs.String("department", "", "only this department")
-	district := fs.String("district", "", "only this district")
-	month := fs.String("month", "", "month for grades (YYYY-MM)")
-	csvPath := fs.String("csv", "", "also write the table as CSV to this file")
+	var q statstable.Query
+	q.Register(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -58,24 +52,23 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	defer pool.Close()
 	svc := stats.New(pool, clock.Real{}, calendarFromEnv(), log, stats.DefaultGrades)
 	admin := caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin})
-	group := helplinev1.StatsGrouping(helplinev1.StatsGrouping_value["STATS_GROUPING_"+strings.ToUpper(*by)])
 
 	var table statstable.Table
 	switch args[0] {
 	case "resolution":
-		resp, err := svc.GetResolutionStats(admin, &helplinev1.GetResolutionStatsRequest{FromDate: *from, ToDate: *to, GroupBy: group, DepartmentCode: *dept, DistrictCode: *district})
+		resp, err := svc.GetResolutionStats(admin, q.ResolutionRequest())
 		if err != nil {
 			return describe(err)
 		}
-		table = statstable.Resolution(resp, *by)
+		table = statstable.Resolution(resp, q.By)
 	case "aging":
-		resp, err := svc.GetPendencyAging(admin, &helplinev1.GetPendencyAgingRequest{GroupBy: group, DepartmentCode: *dept, DistrictCode: *district, FromDate: *from, ToDate: *to})
+		resp, err := svc.GetPendencyAging(admin, q.AgingRequest())
 		if err != nil {
 			return describe(err)
 		}
-		table = statstable.Aging(resp, *by)
+		table = statstable.Aging(resp, q.By)
 	case "grades":
-		resp, err := svc.GetDepartmentGrades(admin, &helplinev1.GetDepartmentGradesRequest{Month: *month})
+		resp, err := svc.GetDepartmentGrades(admin, &helplinev1.GetDepartmentGradesRequest{Month: q.Month})
 		if err != nil {
 			return describe(err)
 		}
@@ -83,8 +76,8 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		table = statstable.Grades(resp)
 	case "export":
 		out := stdout
-		if *csvPath != "" {
-			f, err := os.Create(*csvPath)
+		if q.CSV != "" {
+			f, err := os.Create(q.CSV)
 			if err != nil {
 				return err
 			}
@@ -93,7 +86,7 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		}
 		w := csv.NewWriter(out)
 		_ = w.Write(statstable.ExportHeader)
-		err := svc.ExportComplaints(&helplinev1.ExportComplaintsRequest{FromDate: *from, ToDate: *to, DepartmentCode: *dept, DistrictCode: *district},
+		err := svc.ExportComplaints(&helplinev1.ExportComplaintsRequest{FromDate: q.From, ToDate: q.To, DepartmentCode: q.Department, DistrictCode: q.District},
 			&exportStream{ctx: admin, w: w})
 		w.Flush()
 		if err != nil {
@@ -112,24 +105,7 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		fmt.Fprintln(stdout, statsUsage)
 		return fmt.Errorf("unknown stats command %q", args[0])
 	}
-	if err := table.Print(stdout); err != nil {
-		return err
-	}
-	if *csvPath != "" {
-		f, err := os.Create(*csvPath)
-		if err != nil {
-			return err
-		}
-		err = table.WriteCSV(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, "wrote", *csvPath)
-	}
-	return nil
+	return q.Output(stdout, table)
 }
 
 // exportStream writes the export's rows as CSV.

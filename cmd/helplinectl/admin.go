@@ -136,13 +136,8 @@ func (c *cli) stats(ctx context.Context, args []string) error {
 		return errors.New("stats: no command given")
 	}
 	fs := c.flags("stats "+args[0], statsHelp)
-	from := fs.String("from", "", "first registration day (YYYY-MM-DD)")
-	to := fs.String("to", "", "last registration day (YYYY-MM-DD)")
-	by := fs.String("by", "department", "grouping: department, district, category, officer, channel or line")
-	dept := fs.String("department", "", "only this department")
-	district := fs.String("district", "", "only this district")
-	month := fs.String("month", "", "grades: the month (YYYY-MM)")
-	csvPath := fs.String("csv", "", "also write the table as CSV to this file")
+	var q statstable.Query
+	q.Register(fs)
 	if _, err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -150,29 +145,26 @@ func (c *cli) stats(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	group, ok := helplinev1.StatsGrouping_value["STATS_GROUPING_"+strings.ToUpper(*by)]
-	if !ok {
-		return fmt.Errorf("stats: unknown grouping %q", *by)
+	if _, ok := q.Grouping(); !ok {
+		return fmt.Errorf("stats: unknown grouping %q", q.By)
 	}
 	st := helplinev1.NewStatsServiceClient(c.conn)
 	var table statstable.Table
 	switch args[0] {
 	case "resolution":
-		resp, err := st.GetResolutionStats(actx, &helplinev1.GetResolutionStatsRequest{FromDate: *from, ToDate: *to,
-			GroupBy: helplinev1.StatsGrouping(group), DepartmentCode: *dept, DistrictCode: *district})
+		resp, err := st.GetResolutionStats(actx, q.ResolutionRequest())
 		if err != nil {
 			return err
 		}
-		table = statstable.Resolution(resp, *by)
+		table = statstable.Resolution(resp, q.By)
 	case "aging":
-		resp, err := st.GetPendencyAging(actx, &helplinev1.GetPendencyAgingRequest{FromDate: *from, ToDate: *to,
-			GroupBy: helplinev1.StatsGrouping(group), DepartmentCode: *dept, DistrictCode: *district})
+		resp, err := st.GetPendencyAging(actx, q.AgingRequest())
 		if err != nil {
 			return err
 		}
-		table = statstable.Aging(resp, *by)
+		table = statstable.Aging(resp, q.By)
 	case "grades":
-		resp, err := st.GetDepartmentGrades(actx, &helplinev1.GetDepartmentGradesRequest{Month: *month})
+		resp, err := st.GetDepartmentGrades(actx, &helplinev1.GetDepartmentGradesRequest{Month: q.Month})
 		if err != nil {
 			return err
 		}
@@ -182,24 +174,7 @@ func (c *cli) stats(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stderr, statsHelp)
 		return fmt.Errorf("stats: unknown command %q", args[0])
 	}
-	if err := table.Print(c.stdout); err != nil {
-		return err
-	}
-	if *csvPath == "" {
-		return nil
-	}
-	f, err := os.Create(*csvPath)
-	if err != nil {
-		return err
-	}
-	err = table.WriteCSV(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		fmt.Fprintln(c.stdout, "wrote", *csvPath)
-	}
-	return err
+	return q.Output(c.stdout, table)
 }
 
 func (c *cli) export(ctx context.Context, args []string) error {

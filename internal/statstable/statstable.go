@@ -4,8 +4,10 @@ package statstable
 
 import (
 	"encoding/csv"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -95,4 +97,60 @@ func (t Table) WriteCSV(w io.Writer) error {
 	_ = cw.Write(t.Header)
 	_ = cw.WriteAll(t.Rows)
 	return cw.Error()
+}
+
+// Query is what a statistics command asks for, from its flags.
+type Query struct {
+	From, To, By, Department, District, Month, CSV string
+}
+
+// Register adds the statistics flags to fs.
+func (q *Query) Register(fs *flag.FlagSet) {
+	fs.StringVar(&q.From, "from", "", "first registration day (YYYY-MM-DD)")
+	fs.StringVar(&q.To, "to", "", "last registration day (YYYY-MM-DD)")
+	fs.StringVar(&q.By, "by", "department", "grouping: department, district, category, officer, channel or line")
+	fs.StringVar(&q.Department, "department", "", "only this department")
+	fs.StringVar(&q.District, "district", "", "only this district")
+	fs.StringVar(&q.Month, "month", "", "grades: the month (YYYY-MM)")
+	fs.StringVar(&q.CSV, "csv", "", "also write the table as CSV to this file")
+}
+
+// Grouping is the -by flag as a StatsGrouping; false when it names none.
+func (q *Query) Grouping() (helplinev1.StatsGrouping, bool) {
+	v, ok := helplinev1.StatsGrouping_value["STATS_GROUPING_"+strings.ToUpper(q.By)]
+	return helplinev1.StatsGrouping(v), ok
+}
+
+// ResolutionRequest is the query as a GetResolutionStats request.
+func (q *Query) ResolutionRequest() *helplinev1.GetResolutionStatsRequest {
+	g, _ := q.Grouping()
+	return &helplinev1.GetResolutionStatsRequest{FromDate: q.From, ToDate: q.To, GroupBy: g, DepartmentCode: q.Department, DistrictCode: q.District}
+}
+
+// AgingRequest is the query as a GetPendencyAging request.
+func (q *Query) AgingRequest() *helplinev1.GetPendencyAgingRequest {
+	g, _ := q.Grouping()
+	return &helplinev1.GetPendencyAgingRequest{FromDate: q.From, ToDate: q.To, GroupBy: g, DepartmentCode: q.Department, DistrictCode: q.District}
+}
+
+// Output prints t and, when the query names a CSV file, writes t there too.
+func (q *Query) Output(w io.Writer, t Table) error {
+	if err := t.Print(w); err != nil {
+		return err
+	}
+	if q.CSV == "" {
+		return nil
+	}
+	f, err := os.Create(q.CSV)
+	if err != nil {
+		return err
+	}
+	err = t.WriteCSV(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		fmt.Fprintln(w, "wrote", q.CSV)
+	}
+	return err
 }
