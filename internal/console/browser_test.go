@@ -11,6 +11,7 @@ import (
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
+	"github.com/helpline/helpline/internal/webdriver"
 )
 
 // screenshotDir is where the browser test leaves a picture of every screen:
@@ -27,19 +28,19 @@ func screenshotDir(t *testing.T) string {
 	return abs
 }
 
-func (s *session) login(user string) {
-	s.t.Helper()
-	s.open("/console/#/login")
-	s.typeIn("#login-username", user)
-	s.typeIn("#login-password", testenv.DemoPassword)
-	s.click("#login-form button[type=submit]")
-	s.find("#logout:not([hidden])")
+func login(s *webdriver.Session, user string) {
+	s.T.Helper()
+	s.Open("/console/#/login")
+	s.TypeIn("#login-username", user)
+	s.TypeIn("#login-password", testenv.DemoPassword)
+	s.Click("#login-form button[type=submit]")
+	s.Find("#logout:not([hidden])")
 }
 
-func (s *session) logout() {
-	s.t.Helper()
-	s.click("#logout")
-	s.find("#login-form")
+func logout(s *webdriver.Session) {
+	s.T.Helper()
+	s.Click("#logout")
+	s.Find("#login-form")
 }
 
 // TestConsoleLifecycle: an agent registers a complaint, the assigned
@@ -47,102 +48,102 @@ func (s *session) logout() {
 // feedback, and an administrator's open dashboard counts each step as it
 // happens. Every screen is photographed.
 func TestConsoleLifecycle(t *testing.T) {
-	d := startDriver(t)
+	d := webdriver.Start(t)
 	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
 	base := "http://" + env.Server.HTTPAddr.String()
 	shots := screenshotDir(t)
 
-	admin := d.newSession(base, shots)
-	admin.login("admin")
-	admin.open("/console/#/dashboard")
-	admin.find("#dash-form")
+	admin := d.NewSession(base, shots)
+	login(admin, "admin")
+	admin.Open("/console/#/dashboard")
+	admin.Find("#dash-form")
 	// The test's clock is in November 2026.
-	admin.js(`document.getElementById("dash-from").value = "2026-11-01"; document.getElementById("dash-to").value = "2026-11-30";
+	admin.JS(`document.getElementById("dash-from").value = "2026-11-01"; document.getElementById("dash-to").value = "2026-11-30";
 		document.querySelector("#dash-form button").click();`)
-	admin.waitText("#tile-registered", "0")
+	admin.WaitText("#tile-registered", "0")
 
-	agent := d.newSession(base, shots)
-	agent.login("agent1")
-	agent.open("/console/#/agent")
-	agent.typeIn("#lookup-phone", "98160 12345")
-	agent.click("#lookup-form button[type=submit]")
-	agent.waitText("#previous", "No earlier complaints")
+	agent := d.NewSession(base, shots)
+	login(agent, "agent1")
+	agent.Open("/console/#/agent")
+	agent.TypeIn("#lookup-phone", "98160 12345")
+	agent.Click("#lookup-form button[type=submit]")
+	agent.WaitText("#previous", "No earlier complaints")
 	// The rest of the call with the keyboard alone: Tab from field to field,
 	// letters pick district and block, the category by its code or name.
 	start := time.Now()
-	agent.js(`document.getElementById("reg-name").focus();`)
+	agent.JS(`document.getElementById("reg-name").focus();`)
 	tab, enter := "\uE004", "\uE007"
-	agent.keys("Ram Singh" + tab + tab + tab + // name, language, channel
+	agent.Keys("Ram Singh" + tab + tab + tab + // name, language, channel
 		"Shimla" + tab + "Theog" + tab + tab + // district, block, ward
 		"Theog bazaar" + tab + tab + // locality, address
 		"[PWD_ROAD_POTHOLES]" + tab + "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं" + tab + enter)
-	agent.find("#docket")
-	docket := strings.TrimSpace(agent.text("#docket"))
+	agent.Find("#docket")
+	docket := strings.TrimSpace(agent.Text("#docket"))
 	if len(docket) != 12 {
 		t.Fatalf("docket %q", docket)
 	}
 	t.Logf("registered %s with the keyboard alone in %v", docket, time.Since(start).Round(time.Millisecond))
-	if got := agent.text("#docket"); got != docket {
+	if got := agent.Text("#docket"); got != docket {
 		t.Fatal("docket changed")
 	}
-	agent.find(`img[src*="qr.png"]`)
-	agent.screenshot("1-agent-registered")
-	agent.audit("agent")
+	agent.Find(`img[src*="qr.png"]`)
+	agent.Screenshot("1-agent-registered")
+	agent.Audit("agent")
 
-	admin.waitText("#tile-registered", "1")
-	admin.screenshot("2-dashboard-after-registration")
-	admin.waitText("#aging", "1")
-	admin.js(`document.getElementById("aging").scrollIntoView();`)
-	admin.screenshot("2b-dashboard-aging-and-grades")
+	admin.WaitText("#tile-registered", "1")
+	admin.Screenshot("2-dashboard-after-registration")
+	admin.WaitText("#aging", "1")
+	admin.JS(`document.getElementById("aging").scrollIntoView();`)
+	admin.Screenshot("2b-dashboard-aging-and-grades")
 
 	officer := agent
-	officer.logout()
-	officer.login("pwd-shimla-l1")
-	officer.open("/console/#/worklist")
-	for i := 0; !strings.Contains(officer.text("main"), docket); i++ { // routing takes a moment
+	logout(officer)
+	login(officer, "pwd-shimla-l1")
+	officer.Open("/console/#/worklist")
+	for i := 0; !strings.Contains(officer.Text("main"), docket); i++ { // routing takes a moment
 		if i == 50 {
-			t.Fatalf("%s never reached the worklist: %s", docket, officer.text("main"))
+			t.Fatalf("%s never reached the worklist: %s", docket, officer.Text("main"))
 		}
-		officer.open("/console/#/agent") // leave and come back to reload
-		officer.open("/console/#/worklist")
-		officer.find("h1")
+		officer.Open("/console/#/agent") // leave and come back to reload
+		officer.Open("/console/#/worklist")
+		officer.Find("h1")
 	}
-	officer.screenshot("3-officer-worklist")
-	officer.audit("worklist")
-	officer.click(`a[href="#/complaint/` + docket + `"]`)
-	officer.waitText("main dl", "Theog")
-	officer.waitText("main dl", "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं")
-	officer.waitText("main dl", "98xxxxx345") // masked for officers
-	officer.typeIn("#act-text", "on it")
-	officer.click(`button[data-action="act.acknowledge"]`)
-	officer.waitText("main dl", "In progress")
-	officer.typeIn("#act-text", "गड्ढे भर दिए गए")
-	officer.click(`button[data-action="act.resolve"]`)
-	officer.waitText("main dl", "Resolved")
-	officer.waitText(".history", "resolve")
-	officer.screenshot("4-officer-complaint")
-	officer.audit("complaint")
+	officer.Screenshot("3-officer-worklist")
+	officer.Audit("worklist")
+	officer.Click(`a[href="#/complaint/` + docket + `"]`)
+	officer.WaitText("main dl", "Theog")
+	officer.WaitText("main dl", "ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं")
+	officer.WaitText("main dl", "98xxxxx345") // masked for officers
+	officer.TypeIn("#act-text", "on it")
+	officer.Click(`button[data-action="act.acknowledge"]`)
+	officer.WaitText("main dl", "In progress")
+	officer.TypeIn("#act-text", "गड्ढे भर दिए गए")
+	officer.Click(`button[data-action="act.resolve"]`)
+	officer.WaitText("main dl", "Resolved")
+	officer.WaitText(".history", "resolve")
+	officer.Screenshot("4-officer-complaint")
+	officer.Audit("complaint")
 
-	admin.waitText("#tile-resolved", "1")
+	admin.WaitText("#tile-resolved", "1")
 
-	agent.logout()
-	agent.login("agent1")
-	agent.open("/console/#/feedback")
-	agent.find("#feedback-" + docket)
-	agent.screenshot("5-agent-feedback-queue")
-	agent.audit("feedback")
-	agent.js(`document.getElementById("feedback-" + arguments[0]).focus();`, docket)
-	agent.keys("1")
-	agent.waitText("main", "No complaint waits for a feedback call")
+	logout(agent)
+	login(agent, "agent1")
+	agent.Open("/console/#/feedback")
+	agent.Find("#feedback-" + docket)
+	agent.Screenshot("5-agent-feedback-queue")
+	agent.Audit("feedback")
+	agent.JS(`document.getElementById("feedback-" + arguments[0]).focus();`, docket)
+	agent.Keys("1")
+	agent.WaitText("main", "No complaint waits for a feedback call")
 
-	admin.waitText("#tile-sr", "100.0%")
-	admin.screenshot("6-admin-dashboard")
-	admin.audit("dashboard")
+	admin.WaitText("#tile-sr", "100.0%")
+	admin.Screenshot("6-admin-dashboard")
+	admin.Audit("dashboard")
 
 	// Supervision, and the same screens in Hindi.
 	sup := agent
-	sup.logout()
-	sup.login("supervisor")
+	logout(sup)
+	login(sup, "supervisor")
 	// One complaint no rule routes, one with a special closure proposed.
 	reg := func(key, category string) string {
 		resp, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
@@ -168,22 +169,22 @@ func TestConsoleLifecycle(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	sup.open("/console/#/supervisor")
-	sup.js(`route();`) // the login already showed this screen, before these complaints
-	sup.waitText("main", unrouted)
-	sup.waitText("main", special)
-	sup.screenshot("7-supervisor")
-	sup.audit("supervisor")
-	sup.click(`a[href="#/complaint/` + special + `"]`)
-	sup.waitText("main dl", "before the High Court")
-	sup.typeIn("#act-text", "a matter for the court")
-	sup.click(`button[data-action="act.approve"]`)
-	sup.waitText("main dl", "Closed")
-	admin.click("#lang")
-	admin.waitText("nav", "डैशबोर्ड")
-	admin.waitText("main h1", "डैशबोर्ड")
-	admin.screenshot("8-dashboard-hindi")
-	admin.audit("dashboard in Hindi")
+	sup.Open("/console/#/supervisor")
+	sup.JS(`route();`) // the login already showed this screen, before these complaints
+	sup.WaitText("main", unrouted)
+	sup.WaitText("main", special)
+	sup.Screenshot("7-supervisor")
+	sup.Audit("supervisor")
+	sup.Click(`a[href="#/complaint/` + special + `"]`)
+	sup.WaitText("main dl", "before the High Court")
+	sup.TypeIn("#act-text", "a matter for the court")
+	sup.Click(`button[data-action="act.approve"]`)
+	sup.WaitText("main dl", "Closed")
+	admin.Click("#lang")
+	admin.WaitText("nav", "डैशबोर्ड")
+	admin.WaitText("main h1", "डैशबोर्ड")
+	admin.Screenshot("8-dashboard-hindi")
+	admin.Audit("dashboard in Hindi")
 
 	// Text in a right-to-left script is laid out right to left.
 	urdu, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
@@ -194,30 +195,30 @@ func TestConsoleLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin.open("/console/#/complaint/" + urdu.GetComplaint().GetDocket())
-	admin.waitText("main dl", "سڑک پر گڑھے ہیں")
+	admin.Open("/console/#/complaint/" + urdu.GetComplaint().GetDocket())
+	admin.WaitText("main dl", "سڑک پر گڑھے ہیں")
 	var dir string
-	_ = json.Unmarshal(admin.js(`for (const e of document.querySelectorAll("main dd .usertext")) if (e.textContent.includes("سڑک")) return getComputedStyle(e).direction; return "";`), &dir)
+	_ = json.Unmarshal(admin.JS(`for (const e of document.querySelectorAll("main dd .usertext")) if (e.textContent.includes("سڑک")) return getComputedStyle(e).direction; return "";`), &dir)
 	if dir != "rtl" {
 		t.Fatalf("Urdu text laid out %q", dir)
 	}
-	admin.screenshot("9-complaint-urdu")
-	admin.audit("complaint in Urdu")
+	admin.Screenshot("9-complaint-urdu")
+	admin.Audit("complaint in Urdu")
 
 	// The QR code's page: the citizen sees where the complaint is, without logging in, and nothing personal.
-	citizen := d.newSession(base, shots)
-	citizen.open("/console/#/status/" + docket)
-	citizen.waitText("#status", "Closed")
-	citizen.waitText("#status", "Potholes on road")
-	if body := citizen.text("body"); strings.Contains(body, "राम") || strings.Contains(body, "गड्ढे") || strings.Contains(body, "12345") {
+	citizen := d.NewSession(base, shots)
+	citizen.Open("/console/#/status/" + docket)
+	citizen.WaitText("#status", "Closed")
+	citizen.WaitText("#status", "Potholes on road")
+	if body := citizen.Text("body"); strings.Contains(body, "राम") || strings.Contains(body, "गड्ढे") || strings.Contains(body, "12345") {
 		t.Fatalf("the public status page shows personal data: %s", body)
 	}
-	citizen.screenshot("10-citizen-status")
-	citizen.audit("status")
+	citizen.Screenshot("10-citizen-status")
+	citizen.Audit("status")
 
 	// Nothing was loaded from anywhere but this server.
 	var urls []string
-	_ = json.Unmarshal(admin.js(`return performance.getEntriesByType("resource").map(e => e.name).concat([location.href]);`), &urls)
+	_ = json.Unmarshal(admin.JS(`return performance.getEntriesByType("resource").map(e => e.name).concat([location.href]);`), &urls)
 	for _, u := range urls {
 		if !strings.HasPrefix(u, base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
 			t.Errorf("the console loaded %s", u)
