@@ -241,7 +241,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		if cfg.Identity == (identity.Config{}) {
 			cfg.Identity = identity.DefaultConfig
 		}
-		helplinev1.RegisterIdentityServiceServer(s.grpc, identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity))
+		ids := identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity)
+		helplinev1.RegisterIdentityServiceServer(s.grpc, ids)
+		s.goRun(func() { ids.RunPurge(bg, time.Minute) })
 	}
 	if slices.Contains(cfg.Services, ServiceResolution) {
 		rs := resolution.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "resolution"), wake)
