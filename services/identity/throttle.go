@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Login throttling. Counters live in PostgreSQL (table login_throttle,
+// Login throttling. Counters live in PostgreSQL (one table, its SQL in store.go,
 // shared by every replica, so another replica is no way around them), keyed
 // by the real client address (clientaddr.FromContext) and the username as
 // typed, whether or not a user has it, so that unknown usernames get the

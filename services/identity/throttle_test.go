@@ -3,6 +3,10 @@ package identity_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -312,4 +316,36 @@ func TestThrottlePurge(t *testing.T) {
 
 func loginReq(username, pw string) *helplinev1.LoginRequest {
 	return &helplinev1.LoginRequest{Username: username, Password: pw}
+}
+
+// TestOnlyTheStoreWritesLoginThrottle: the table has one owner and one
+// place with its SQL.
+func TestOnlyTheStoreWritesLoginThrottle(t *testing.T) {
+	root := filepath.Join("..", "..")
+	var found []string
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && strings.HasPrefix(e.Name(), ".") && path != root {
+			return filepath.SkipDir
+		}
+		if e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "login_throttle") {
+			found = append(found, filepath.ToSlash(path))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"../../services/identity/store.go"}; !slices.Equal(found, want) {
+		t.Errorf("files with login_throttle SQL: %v, want %v", found, want)
+	}
 }
