@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helpline/helpline/internal/calendar"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/services/notification"
 )
@@ -34,6 +35,8 @@ type config struct {
 	traceRatio   float64
 	// memoryBytes is memoryLimit parsed; 0 leaves the Go runtime's default.
 	memoryBytes int64
+	// trustedProxies is -trusted-proxies before parsing.
+	trustedProxies string
 }
 
 // knownEnv records every variable the binary reads, for the compose check.
@@ -112,6 +115,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.memoryLimit, "memory-limit", env("HELPLINE_MEMORY_LIMIT", "256MiB"), "soft memory limit of the Go runtime, e.g. 256MiB or 1GiB; off for none; GOMEMLIMIT wins when set (HELPLINE_MEMORY_LIMIT)")
 	fs.BoolVar(&c.Pprof, "pprof", envBool("HELPLINE_PPROF", false), "serve Go's profiler at /debug/pprof/ on the HTTP address (HELPLINE_PPROF)")
 	fs.StringVar(&c.restTargets, "rest-targets", env("HELPLINE_REST_TARGETS", ""), "gRPC addresses of services run by other processes, for this process's REST gateway and Open311: service=host:port,... (dns:///name:port balances over every address) (HELPLINE_REST_TARGETS)")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", env("HELPLINE_TRUSTED_PROXIES", ""), "reverse proxies (and other Helpline processes' gateways) whose X-Forwarded-For/Forwarded and client-address metadata are believed: CIDRs or IPs, comma separated (HELPLINE_TRUSTED_PROXIES)")
 	fs.StringVar(&c.otlpEndpoint, "otlp-endpoint", env("HELPLINE_OTLP_ENDPOINT", ""), "OpenTelemetry collector (OTLP/gRPC, host:port) traces are sent to; empty: tracing off (HELPLINE_OTLP_ENDPOINT)")
 	fs.Float64Var(&c.traceRatio, "trace-ratio", envFloat("HELPLINE_TRACE_RATIO", 1), "share of traces kept, 0 to 1; a traced caller's are always kept (HELPLINE_TRACE_RATIO)")
 	fs.StringVar(&c.weeklyOff, "weekly-off", env("HELPLINE_WEEKLY_OFF", "sunday"), "weekly off days for SLA clocks, comma separated (HELPLINE_WEEKLY_OFF)")
@@ -133,6 +137,11 @@ func (c *config) finish() error {
 		}
 		c.memoryBytes = n
 	}
+	trusted, err := clientaddr.ParseTrusted(c.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	c.TrustedProxies = trusted
 	c.RESTTargets = nil
 	for _, kv := range strings.Split(c.restTargets, ",") {
 		if kv = strings.TrimSpace(kv); kv == "" {

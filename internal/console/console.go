@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/natsbus"
 )
 
@@ -44,6 +46,8 @@ type Handler struct {
 	closeOnce sync.Once
 	// lookups limits status lookups per client address.
 	lookups *limiter
+	// trusted are the proxies whose X-Forwarded-For names the client.
+	trusted []netip.Prefix
 }
 
 // Close ends every change stream, so that a graceful shutdown need not
@@ -52,10 +56,11 @@ func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 
 // New returns the console; identity checks the tokens of the change
 // stream, nc (may be nil) carries the complaint events it ticks on, lookup
-// (may be nil) answers the public status page.
-func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger) *Handler {
+// (may be nil) answers the public status page, trusted are the proxies whose
+// X-Forwarded-For names the client.
+func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger, trusted []netip.Prefix) *Handler {
 	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
-		lookups: newLimiter(lookupsPerMinute)}
+		lookups: newLimiter(lookupsPerMinute), trusted: trusted}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -144,7 +149,7 @@ func (h *Handler) changes(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the change stream needs the identity service in this process", http.StatusNotFound)
 		return
 	}
-	ctx := metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+r.URL.Query().Get("token"))
+	ctx := metadata.AppendToOutgoingContext(clientaddr.FromRequestOutgoing(r, h.trusted), "authorization", "Bearer "+r.URL.Query().Get("token"))
 	if _, err := h.identity.WhoAmI(ctx, &helplinev1.WhoAmIRequest{}); err != nil {
 		http.Error(w, "log in again", http.StatusUnauthorized)
 		return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/complaint"
 )
 
@@ -69,7 +69,7 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if !h.lookups.allow(clientAddr(r)) {
+	if !h.lookups.allow(clientaddr.FromRequest(r, h.trusted)) {
 		w.Header().Set("Retry-After", "60")
 		w.WriteHeader(http.StatusTooManyRequests)
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": "too many lookups: try again in a minute"})
@@ -135,13 +135,4 @@ func (l *limiter) allow(addr string) bool {
 	}
 	b.tokens--
 	return true
-}
-
-// clientAddr is the host of the client's address.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -26,6 +26,8 @@ import (
 type rest struct {
 	t    *testing.T
 	base string
+	// client is http.DefaultClient when nil.
+	client *http.Client
 }
 
 func (r rest) do(method, path, token string, body any) (int, map[string]any) {

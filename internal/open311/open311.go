@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/apperr"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/clock"
 )
 
@@ -47,6 +49,8 @@ type Handler struct {
 	public catalogue
 	log    *slog.Logger
 	now    func() time.Time
+	// trusted are the proxies whose X-Forwarded-For names the client.
+	trusted []netip.Prefix
 }
 
 // catalogue is the master data the service list is made of.
@@ -79,7 +83,7 @@ func (h *Handler) catalogueFor(r *http.Request) (context.Context, catalogue, err
 	if r.FormValue("api_key") == "" && r.Header.Get("Authorization") == "" && h.public != nil {
 		return r.Context(), h.public, nil
 	}
-	ctx, err := authorized(r)
+	ctx, err := h.authorized(r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,8 +93,9 @@ func (h *Handler) catalogueFor(r *http.Request) (context.Context, catalogue, err
 // New returns the Open311 handler, calling the intake, routing and
 // identity services through their connections; nil when one is missing
 // (Open311 is then not served here). public, when this process runs the
-// routing service, serves the service list without an api_key.
-func New(intake, routing, identity *grpc.ClientConn, public helplinev1.RoutingServiceServer, log *slog.Logger, now func() time.Time) *Handler {
+// routing service, serves the service list without an api_key. trusted are
+// the proxies whose X-Forwarded-For names the client.
+func New(intake, routing, identity *grpc.ClientConn, public helplinev1.RoutingServiceServer, log *slog.Logger, now func() time.Time, trusted []netip.Prefix) *Handler {
 	if intake == nil || routing == nil || identity == nil {
 		return nil
 	}
@@ -105,6 +110,7 @@ func New(intake, routing, identity *grpc.ClientConn, public helplinev1.RoutingSe
 		identity: helplinev1.NewIdentityServiceClient(identity),
 		log:      log,
 		now:      now,
+		trusted:  trusted,
 	}
 }
 
@@ -182,8 +188,9 @@ func jsonName(s string) (string, error) {
 	return name, nil
 }
 
-// authorized returns ctx carrying the request's api_key as the bearer token.
-func authorized(r *http.Request) (context.Context, error) {
+// authorized returns ctx carrying the request's api_key as the bearer token
+// and its real client address.
+func (h *Handler) authorized(r *http.Request) (context.Context, error) {
 	key := r.FormValue("api_key")
 	if key == "" {
 		key, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -191,7 +198,7 @@ func authorized(r *http.Request) (context.Context, error) {
 	if key == "" {
 		return nil, &apiError{http.StatusForbidden, "api_key is required"}
 	}
-	return metadata.AppendToOutgoingContext(r.Context(), "authorization", "Bearer "+key), nil
+	return metadata.AppendToOutgoingContext(clientaddr.FromRequestOutgoing(r, h.trusted), "authorization", "Bearer "+key), nil
 }
 
 // service is one Open311 service: a complaint category.
@@ -316,7 +323,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, badRequest("the body must be application/x-www-form-urlencoded: %v", err))
 		return
 	}
-	ctx, err := authorized(r)
+	ctx, err := h.authorized(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -517,7 +524,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ctx, err := authorized(r)
+	ctx, err := h.authorized(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -556,7 +563,7 @@ func (h *Handler) byIDs(ctx context.Context, ids []string) ([]serviceRequest, er
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
-	ctx, err := authorized(r)
+	ctx, err := h.authorized(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"runtime"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ import (
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/console"
 	"github.com/helpline/helpline/internal/consumer"
@@ -118,6 +120,10 @@ type Config struct {
 	// services this process does not run, by service name, so that its REST
 	// gateway and Open311 serve them too.
 	RESTTargets map[string]string
+	// TrustedProxies are the reverse proxies (and other Helpline processes'
+	// gateways) whose X-Forwarded-For/Forwarded headers and whose
+	// x-helpline-client-address gRPC metadata are believed.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is a running process.
@@ -212,13 +218,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
 	}
 	limit := newLimiter(cfg.MaxInFlight)
+	addrs := clientaddr.NewResolver(cfg.TrustedProxies)
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
 	s.grpc = grpc.NewServer(
 		grpc.ForceServerCodec(rpccodec.Codec{}),
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
-		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
 	)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -234,7 +241,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		if cfg.Identity == (identity.Config{}) {
 			cfg.Identity = identity.DefaultConfig
 		}
-		helplinev1.RegisterIdentityServiceServer(s.grpc, identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity))
+		ids := identity.New(s.pool, hasher, cfg.Clock, log.With("service", "identity"), cfg.Identity)
+		helplinev1.RegisterIdentityServiceServer(s.grpc, ids)
+		s.goRun(func() { ids.RunPurge(bg, time.Minute) })
 	}
 	if slices.Contains(cfg.Services, ServiceResolution) {
 		rs := resolution.New(s.pool, cfg.Clock, cfg.Calendar, log.With("service", "resolution"), wake)
@@ -308,13 +317,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		if err != nil {
 			return nil, err
 		}
-		rest, err := gateway.New(bg, conns)
+		rest, err := gateway.New(bg, conns, cfg.TrustedProxies)
 		if err != nil {
 			return nil, err
 		}
 		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
-			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now)
-		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"))
+			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now, cfg.TrustedProxies)
+		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"), cfg.TrustedProxies)
 		s.goRun(func() { ui.Run(bg) })
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
@@ -397,7 +406,9 @@ func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 	}
-	local, err := grpc.NewClient(loopback(s.GRPCAddr), opts...)
+	// Only this connection carries the process's secret: the server believes
+	// the client addresses its calls name.
+	local, err := grpc.NewClient(loopback(s.GRPCAddr), append(opts, clientaddr.OwnConnection()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("rest gateway: %w", err)
 	}

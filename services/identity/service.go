@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -17,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -25,26 +23,73 @@ import (
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/password"
 )
 
-// Config tunes logins.
+// Config tunes logins; throttle.go describes the limits. A zero field
+// takes DefaultConfig's value.
 type Config struct {
 	// SessionTTL is how long a Login token lives.
 	SessionTTL time.Duration
-	// MaxFailures wrong passwords for one user within Window start a
-	// cooling-off period of Cooloff, during which the hash is not checked.
-	MaxFailures int
-	Window      time.Duration
-	Cooloff     time.Duration
-	// MaxAddressFailures is the same limit for one client address, over all usernames.
+	// MaxPairFailures wrong passwords for one username from one address
+	// within Window refuse that pair for Cooloff.
+	MaxPairFailures int
+	// MaxAddressFailures wrong passwords from one address, over every
+	// username, within Window refuse that address for Cooloff.
 	MaxAddressFailures int
+	// Window is the pair's and the address's counting window.
+	Window time.Duration
+	// Cooloff is how long a pair or an address is refused.
+	Cooloff time.Duration
+	// MaxUsernameFailures wrong passwords for one username, over every
+	// address, within UsernameWindow: beyond them, the addresses that have
+	// failed it in that window are refused until it ends.
+	MaxUsernameFailures int
+	// UsernameWindow is the username's counting window.
+	UsernameWindow time.Duration
+	// After SlowAfter failures of a username in its window, each
+	// wrong-password answer for it waits SlowStep longer, at most SlowMax.
+	SlowAfter int
+	SlowStep  time.Duration
+	SlowMax   time.Duration
 }
 
 // DefaultConfig is the production setting.
-var DefaultConfig = Config{SessionTTL: 12 * time.Hour, MaxFailures: 10, Window: time.Minute, Cooloff: 5 * time.Minute, MaxAddressFailures: 50}
+var DefaultConfig = Config{
+	SessionTTL:      12 * time.Hour,
+	MaxPairFailures: 10, MaxAddressFailures: 300, Window: time.Minute, Cooloff: 5 * time.Minute,
+	MaxUsernameFailures: 100, UsernameWindow: time.Hour,
+	SlowAfter: 5, SlowStep: 100 * time.Millisecond, SlowMax: 2 * time.Second,
+}
+
+// withDefaults is c with its zero fields taken from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setD := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setD(&c.SessionTTL, d.SessionTTL)
+	set(&c.MaxPairFailures, d.MaxPairFailures)
+	set(&c.MaxAddressFailures, d.MaxAddressFailures)
+	setD(&c.Window, d.Window)
+	setD(&c.Cooloff, d.Cooloff)
+	set(&c.MaxUsernameFailures, d.MaxUsernameFailures)
+	setD(&c.UsernameWindow, d.UsernameWindow)
+	set(&c.SlowAfter, d.SlowAfter)
+	setD(&c.SlowStep, d.SlowStep)
+	setD(&c.SlowMax, d.SlowMax)
+	return c
+}
 
 // Service implements helplinev1.IdentityServiceServer.
 type Service struct {
@@ -54,18 +99,13 @@ type Service struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	cfg       Config
-	addresses *addressThrottle
 	dummyHash string
 }
 
 // New returns the identity service.
 func New(pool *pgxpool.Pool, hasher *password.Hasher, clk clock.Clock, log *slog.Logger, cfg Config) *Service {
 	dummy, _ := hasher.Hash(context.Background(), "not a real password")
-	return &Service{
-		store: &store{pool: pool}, hasher: hasher, clock: clk, log: log, cfg: cfg,
-		addresses: newAddressThrottle(cfg.MaxAddressFailures, cfg.Window, cfg.Cooloff),
-		dummyHash: dummy,
-	}
+	return &Service{store: &store{pool: pool}, hasher: hasher, clock: clk, log: log, cfg: cfg.withDefaults(), dummyHash: dummy}
 }
 
 var errBadCredentials = status.Error(codes.Unauthenticated, "wrong username or password")
@@ -74,21 +114,10 @@ func tooMany(until time.Time) error {
 	return status.Errorf(codes.ResourceExhausted, "too many failed logins: try again after %s", until.In(clock.IST).Format("15:04:05 MST"))
 }
 
-func clientAddress(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok || p.Addr == nil {
-		return "unknown"
-	}
-	host, _, err := net.SplitHostPort(p.Addr.String())
-	if err != nil {
-		return p.Addr.String()
-	}
-	return host
-}
-
-// Login checks a password and issues a session token. After too many
-// failures for a user, or from an address, attempts are refused for a
-// cooling-off period without checking the hash.
+// Login checks a password and issues a session token. Attempts that the
+// throttle refuses (throttle.go) get RESOURCE_EXHAUSTED without the hash
+// being checked; a wrong password, an unknown username and a disabled user
+// get the same UNAUTHENTICATED answer and are counted alike.
 func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*helplinev1.LoginResponse, error) {
 	username, err := input.Text("username", req.GetUsername(), 64, true)
 	if err != nil {
@@ -101,39 +130,40 @@ func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*hel
 		return nil, errBadCredentials
 	}
 	now := s.clock.Now()
-	addr := clientAddress(ctx)
-	if until := s.addresses.lockedUntil(addr, now); !until.IsZero() {
-		return nil, tooMany(until)
+	addr := clientaddr.FromContext(ctx)
+	if addr == "" {
+		addr = "unknown"
 	}
-	acct, err := s.store.account(ctx, username)
-	if errors.Is(err, apperr.ErrNotFound) {
-		_, _ = s.hasher.Verify(ctx, s.dummyHash, req.GetPassword()) // same time as a real check
-		s.addresses.fail(addr, now)
-		return nil, errBadCredentials
-	}
+	until, err := s.refusal(ctx, addr, username, now)
 	if err != nil {
 		return nil, err
 	}
-	if acct.lockedUntil != nil && now.Before(*acct.lockedUntil) {
-		return nil, tooMany(*acct.lockedUntil)
+	if !until.IsZero() {
+		return nil, tooMany(until)
 	}
+	acct, err := s.store.account(ctx, username)
 	ok := false
-	if acct.hash != "" {
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		_, _ = s.hasher.Verify(ctx, s.dummyHash, req.GetPassword()) // same time as a real check
+	case err != nil:
+		return nil, err
+	case acct.hash != "":
 		if ok, err = s.hasher.Verify(ctx, acct.hash, req.GetPassword()); err != nil && !errors.Is(err, password.ErrMalformed) {
 			return nil, err
 		}
 	}
 	if !ok || acct.disabled {
-		s.addresses.fail(addr, now)
-		if !ok {
-			if err := s.store.recordFailure(ctx, acct.id, now, s.cfg.MaxFailures, s.cfg.Window, s.cfg.Cooloff); err != nil {
-				return nil, err
-			}
+		failures, err := s.store.recordFailure(ctx, addr, username, now, s.cfg)
+		if err != nil {
+			return nil, err
 		}
-		s.log.WarnContext(ctx, "login failed", "username", username, "address", addr, "disabled", acct.disabled)
+		s.log.WarnContext(ctx, "login failed", "username", username, "address", addr, "known", acct != nil,
+			"disabled", acct != nil && acct.disabled, "username_failures", failures)
+		s.slowDown(ctx, failures)
 		return nil, errBadCredentials
 	}
-	if err := s.store.clearFailures(ctx, acct.id); err != nil {
+	if err := s.store.clearPair(ctx, addr, username); err != nil {
 		return nil, err
 	}
 	expires := now.Add(s.cfg.SessionTTL)
@@ -285,7 +315,9 @@ func (s *Service) DisableUser(ctx context.Context, req *helplinev1.DisableUserRe
 	return &helplinev1.DisableUserResponse{User: u}, err
 }
 
-// ResetPassword sets a new password, lifts a lockout and ends the user's sessions.
+// ResetPassword sets a new password, forgets the username's failures over
+// every address (not the cooling-off periods of pairs and addresses) and
+// ends the user's sessions.
 func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswordRequest) (*helplinev1.ResetPasswordResponse, error) {
 	username, err := validUsername("username", req.GetUsername())
 	if err != nil {
@@ -301,8 +333,7 @@ func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswo
 	now := s.clock.Now()
 	var id int64
 	err = s.store.pool.QueryRow(ctx, `
-		UPDATE users SET password_hash = $2, failed_logins = 0, failed_window_start = NULL, locked_until = NULL
-		WHERE username = $1 RETURNING id`, username, hash).Scan(&id)
+		UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id`, username, hash).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.NotFound("user %q not found", username)
 	}
@@ -311,6 +342,9 @@ func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswo
 	}
 	if _, err := s.store.pool.Exec(ctx, `UPDATE tokens SET revoked_at = $2 WHERE user_id = $1 AND kind = 'SESSION' AND revoked_at IS NULL`, id, now); err != nil {
 		return nil, fmt.Errorf("end sessions: %w", err)
+	}
+	if err := s.store.forgetUsername(ctx, username); err != nil {
+		return nil, err
 	}
 	auth.Invalidate()
 	s.log.InfoContext(ctx, "password reset", "username", username, "by", caller.From(ctx).Username)
