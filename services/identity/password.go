@@ -89,7 +89,7 @@ func (s *Service) ChangePassword(ctx context.Context, req *helplinev1.ChangePass
 		return nil, apperr.Invalid("old_password", "required")
 	}
 	if len(req.GetOldPassword()) > 1024 {
-		return nil, errWrongOldPassword
+		return nil, apperr.Invalid("old_password", "must be at most 1024 bytes")
 	}
 	if err := validPassword("new_password", req.GetNewPassword(), c.Username); err != nil {
 		return nil, err
