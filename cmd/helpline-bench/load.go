@@ -397,6 +397,10 @@ func (p *serverProc) stop() {
 // benchPassword is the demo users' password on the server under test.
 const benchPassword = "bench-demo-password"
 
+// benchChosenPassword replaces the one-time password of the agents the
+// bench creates, at their first login.
+const benchChosenPassword = "bench-password-of-my-own"
+
 // bench holds the clients: every agent and officer logged in with their
 // own token, as they would be at a real call centre.
 type bench struct {
@@ -555,7 +559,19 @@ func (b *bench) login(ctx context.Context, user, pw string) (context.Context, er
 	b.mu.Lock()
 	b.logins++
 	b.mu.Unlock()
-	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+resp.GetToken()), nil
+	token := resp.GetToken()
+	if resp.GetPasswordChangeRequired() {
+		// An account the bench created: its password is a one-time one,
+		// changed at the first login like real staff do.
+		changed, err := helplinev1.NewIdentityServiceClient(b.conn()).ChangePassword(
+			metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token),
+			&helplinev1.ChangePasswordRequest{OldPassword: pw, NewPassword: benchChosenPassword})
+		if err != nil {
+			return nil, fmt.Errorf("%s changing the one-time password: %w", user, err)
+		}
+		token = changed.GetToken()
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token), nil
 }
 
 // parallel runs f(0..n-1) with at most k at once and returns the first error.

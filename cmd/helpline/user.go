@@ -52,7 +52,8 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	}
 	defer pool.Close()
 	svc := identity.New(pool, password.NewHasher(password.Default, 1), clock.Real{}, log, identity.DefaultConfig)
-	op := caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin})
+	// The operator on the server chose the password: not a one-time password.
+	op := identity.OperatorChosen(caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin}))
 	readPassword := func() (string, error) {
 		if pw := os.Getenv("HELPLINE_NEW_PASSWORD"); pw != "" {
 			return pw, nil

@@ -67,12 +67,14 @@ func TestUserCreateIssueTokenDisable(t *testing.T) {
 		t.Errorf("create printed %q", out)
 	}
 	var role, name string
-	var disabled bool
-	if err := pool.QueryRow(ctx, `SELECT role, display_name, disabled_at IS NOT NULL FROM users WHERE username = 'ops1'`).Scan(&role, &name, &disabled); err != nil {
+	var disabled, oneTime bool
+	if err := pool.QueryRow(ctx, `SELECT role, display_name, disabled_at IS NOT NULL, password_change_required FROM users WHERE username = 'ops1'`).
+		Scan(&role, &name, &disabled, &oneTime); err != nil {
 		t.Fatalf("users row of ops1: %v", err)
 	}
-	if role != "SUPERVISOR" || name != "Ops One" || disabled {
-		t.Errorf("ops1: role %q, name %q, disabled %v; want SUPERVISOR, Ops One, false", role, name, disabled)
+	// The operator chose the password on the server: not a one-time password.
+	if role != "SUPERVISOR" || name != "Ops One" || disabled || oneTime {
+		t.Errorf("ops1: role %q, name %q, disabled %v, one-time password %v; want SUPERVISOR, Ops One, false, false", role, name, disabled, oneTime)
 	}
 	hash := userPasswordHash(t, pool, "ops1")
 	if !strings.HasPrefix(hash, "$argon2id$") {
@@ -176,6 +178,10 @@ func TestUserResetPassword(t *testing.T) {
 	}
 	if _, err := authn.Lookup(ctx, session); err == nil {
 		t.Error("agent2's session still works after reset-password")
+	}
+	var oneTime bool
+	if err := pool.QueryRow(ctx, `SELECT password_change_required FROM users WHERE username = 'agent2'`).Scan(&oneTime); err != nil || oneTime {
+		t.Errorf("after the operator's reset-password, a one-time password (%v, %v): the operator chose it", oneTime, err)
 	}
 	// Other users are untouched.
 	if got := userPasswordHash(t, pool, "agent1"); got != before {

@@ -57,7 +57,8 @@ func (c *cli) user(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "created %s (%s)\n", resp.GetUser().GetUsername(), enumName(resp.GetUser().GetRole().String(), "ROLE_"))
+		fmt.Fprintf(c.stdout, "created %s (%s); the password is a one-time password, to be changed at the first login\n",
+			resp.GetUser().GetUsername(), enumName(resp.GetUser().GetRole().String(), "ROLE_"))
 	case "list":
 		roleName := fs.String("role", "", "only this role")
 		if _, err := parse(fs, args[1:]); err != nil {
@@ -107,7 +108,7 @@ func (c *cli) user(ctx context.Context, args []string) error {
 			if _, err := id.ResetPassword(actx, &helplinev1.ResetPasswordRequest{Username: pos[0], NewPassword: pw}); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "password of %s reset\n", pos[0])
+			fmt.Fprintf(c.stdout, "password of %s reset, as a one-time password to be changed at the next login\n", pos[0])
 		default:
 			resp, err := id.IssueToken(actx, &helplinev1.IssueTokenRequest{Username: pos[0], Name: *name, Ttl: durationpb.New(*ttl)})
 			if err != nil {

@@ -178,10 +178,38 @@ func TestLoginImportAndAdminister(t *testing.T) {
 	if len(pws) != 1001 {
 		t.Fatalf("%d password rows", len(pws))
 	}
-	// An imported officer logs in with the one-time password and holds the post.
+	// An imported officer logs in with the one-time password and holds the
+	// post; the password must be changed first.
 	resp, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: pws[1][0], Password: pws[1][1]})
-	if err != nil || len(resp.GetUser().GetPosts()) != 1 {
-		t.Fatalf("imported officer login: %v %v", err, resp.GetUser())
+	if err != nil || len(resp.GetUser().GetPosts()) != 1 || !resp.GetPasswordChangeRequired() {
+		t.Fatalf("imported officer login: %v %v, change required %v", err, resp.GetUser(), resp.GetPasswordChangeRequired())
+	}
+	if _, err := env.Resolution.ListAssignedComplaints(testenv.WithToken(context.Background(), env.FirstLogin(pws[1][0], pws[1][1])),
+		&helplinev1.ListAssignedComplaintsRequest{}); err != nil {
+		t.Fatalf("imported officer's worklist after the change: %v", err)
+	}
+	// Another, through helplinectl: login asks for the new password at once.
+	officer := ctl{t: t, server: c.server, config: filepath.Join(dir, "officer", "config.json")}
+	if _, err := officer.run(pws[2][1]+"\n"+pws[2][0]+"-pw\n", "login", "-username", pws[2][0]); err == nil ||
+		!strings.Contains(err.Error(), "new_password") {
+		t.Fatalf("login choosing a password containing the username: %v", err)
+	}
+	officer.must(pws[2][1]+"\nmy own officer password\n", "login", "-username", pws[2][0])
+	if out := officer.must("", "whoami"); !strings.Contains(out, pws[2][0]+" (officer)") {
+		t.Fatalf("whoami after the first login: %s", out)
+	}
+	// And changes it again with helplinectl password.
+	if _, err := officer.run("not my password\nyet another password\n", "password"); err == nil || !strings.Contains(err.Error(), "old_password") {
+		t.Fatalf("password with a wrong current one: %v", err)
+	}
+	if out := officer.must("my own officer password\nyet another password\n", "password"); !strings.Contains(out, "password changed") {
+		t.Fatalf("password: %s", out)
+	}
+	if out := officer.must("", "whoami"); !strings.Contains(out, pws[2][0]) {
+		t.Fatalf("whoami after the change (the kept token): %s", out)
+	}
+	if r, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: pws[2][0], Password: "yet another password"}); err != nil || r.GetPasswordChangeRequired() {
+		t.Fatalf("login with the changed password: %v", err)
 	}
 	// A passwords file that exists already is never overwritten: nothing is imported.
 	writeCSV(t, filepath.Join(dir, "more.csv"), [][]string{{"username", "department_code", "level", "district_code"}, {"extra-officer", "DEPT000", "1", "SHIMLA"}})

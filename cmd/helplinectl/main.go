@@ -30,6 +30,8 @@ commands:
   login      [-username U]                     log in; the token is kept in the config file (mode 0600)
   logout                                       revoke the token and forget it
   whoami                                       who the token belongs to
+  password                                     change your password (asked for, or read from standard input:
+                                               the current one, then the new one, one a line)
   import     <kind> FILE.csv [-dry-run] [-passwords FILE]
              kinds: locations departments categories posts officers rules holidays lines
              (every row is checked; one bad row refuses the whole file, naming its line)
@@ -111,6 +113,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.logout(ctx)
 	case "whoami":
 		return c.whoami(ctx)
+	case "password":
+		return c.password(ctx, rest)
 	case "import":
 		return c.importCSV(ctx, rest)
 	case "user":

@@ -94,7 +94,13 @@ func (c *cli) readSecret(prompt string) (string, error) {
 		fmt.Fprintln(c.stderr)
 		return string(b), err
 	}
-	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	// One buffered reader for every line, so that none is read ahead and lost.
+	br, ok := c.stdin.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(c.stdin)
+		c.stdin = br
+	}
+	line, err := br.ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading the password from standard input: %w", err)
 	}
@@ -102,7 +108,8 @@ func (c *cli) readSecret(prompt string) (string, error) {
 }
 
 func (c *cli) login(ctx context.Context, args []string) error {
-	fs := c.flags("login", "usage: helplinectl login [-username U]   (the password is asked for, or read from standard input)")
+	fs := c.flags("login", "usage: helplinectl login [-username U]   (the password is asked for, or read from standard input;\n"+
+		"after a one-time password, so is the new one, on the next line)")
 	username := fs.String("username", "", "user to log in as")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -118,7 +125,17 @@ func (c *cli) login(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c.session = session{Server: c.server, Username: *username, Token: resp.GetToken()}
+	token := resp.GetToken()
+	if resp.GetPasswordChangeRequired() {
+		// A one-time password: its token allows nothing but the change.
+		fmt.Fprintln(c.stderr, "this is a one-time password: choose your own now")
+		changed, err := c.changePassword(ctx, token, *username, pw)
+		if err != nil {
+			return err
+		}
+		token = changed.GetToken()
+	}
+	c.session = session{Server: c.server, Username: *username, Token: token}
 	if err := c.save(); err != nil {
 		return err
 	}

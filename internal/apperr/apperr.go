@@ -35,6 +35,18 @@ func Invalid(field, reason string) error {
 	return &input.FieldError{Field: field, Reason: reason}
 }
 
+// WrongSecret returns an UNAUTHENTICATED error for a secret the caller
+// gave in field (such as the current password) that does not match; like
+// Invalid's, its google.rpc.BadRequest detail names the field, so that a
+// client tells it from a token that no longer works.
+func WrongSecret(field, reason string) error {
+	st := status.New(codes.Unauthenticated, field+": "+reason)
+	if d, err := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: field, Description: reason}}}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
 // NotFound returns an ErrNotFound with a message for the caller.
 func NotFound(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrNotFound)

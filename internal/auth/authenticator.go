@@ -46,7 +46,8 @@ func NewAuthenticator(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) *Au
 var errNoToken = status.Error(codes.Unauthenticated, "missing bearer token: send metadata 'authorization: Bearer <token>' (get one with IdentityService/Login)")
 var errBadToken = status.Error(codes.Unauthenticated, "invalid, expired or revoked token")
 
-// Resolve authenticates a call to fullMethod and applies the policy table.
+// Resolve authenticates a call to fullMethod and applies the token's scope
+// (Scopes) and the policy table.
 func (a *Authenticator) Resolve(ctx context.Context, fullMethod string) (caller.Caller, error) {
 	if Public[fullMethod] {
 		return caller.From(ctx), nil
@@ -58,6 +59,9 @@ func (a *Authenticator) Resolve(ctx context.Context, fullMethod string) (caller.
 	c, err := a.lookupCached(ctx, secret)
 	if err != nil {
 		return caller.Caller{}, err
+	}
+	if rule, limited := Scopes[c.Scope]; limited && !slices.Contains(rule.Methods, fullMethod) {
+		return caller.Caller{}, status.Error(codes.PermissionDenied, rule.Refusal)
 	}
 	roles, ok := Policy[fullMethod]
 	if !ok {
@@ -108,19 +112,19 @@ func (a *Authenticator) Lookup(ctx context.Context, secret string) (caller.Calle
 
 func (a *Authenticator) lookup(ctx context.Context, hash []byte) (caller.Caller, time.Time, error) {
 	var c caller.Caller
-	var role string
+	var role, scope string
 	var expires time.Time
 	var ids, depts, districts []int64
 	var codes []string
 	err := a.pool.QueryRow(ctx, `
-		SELECT t.id, u.id, u.username, u.role, t.expires_at,
+		SELECT t.id, u.id, u.username, u.role, t.scope, t.expires_at,
 		       coalesce(array_agg(p.id ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
 		       coalesce(array_agg(p.code ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
 		       coalesce(array_agg(p.department_id ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}'),
 		       coalesce(array_agg(coalesce(p.district_id, 0) ORDER BY p.id) FILTER (WHERE p.id IS NOT NULL), '{}')
 		FROM tokens t JOIN users u ON u.id = t.user_id LEFT JOIN posts p ON p.holder_user_id = u.id
 		WHERE t.hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL
-		GROUP BY t.id, u.id`, hash).Scan(&c.TokenID, &c.UserID, &c.Username, &role, &expires, &ids, &codes, &depts, &districts)
+		GROUP BY t.id, u.id`, hash).Scan(&c.TokenID, &c.UserID, &c.Username, &role, &scope, &expires, &ids, &codes, &depts, &districts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, expires, errBadToken
 	}
@@ -131,6 +135,7 @@ func (a *Authenticator) lookup(ctx context.Context, hash []byte) (caller.Caller,
 		return c, expires, errBadToken
 	}
 	c.Role = caller.Role(role)
+	c.Scope = caller.Scope(scope)
 	for i := range ids {
 		c.Posts = append(c.Posts, caller.Post{ID: ids[i], Code: codes[i], DepartmentID: depts[i], DistrictID: districts[i]})
 	}

@@ -14,6 +14,23 @@ var Public = map[string]bool{
 	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
 }
 
+// ScopeRule is what a limited token scope allows.
+type ScopeRule struct {
+	// Methods are the only RPCs the scope allows (each still subject to Policy).
+	Methods []string
+	// Refusal is the PERMISSION_DENIED message for every other RPC.
+	Refusal string
+}
+
+// Scopes limits tokens of a scope to a few RPCs, whatever their user's role
+// allows. A scope missing here (caller.FullScope) is limited by Policy alone.
+var Scopes = map[caller.Scope]ScopeRule{
+	caller.PasswordChangeScope: {
+		Methods: []string{"/helpline.v1.IdentityService/ChangePassword"},
+		Refusal: "password change required",
+	},
+}
+
 var (
 	agent      = caller.Agent
 	officer    = caller.Officer
@@ -28,13 +45,14 @@ var (
 // Row-level scoping (an officer sees only their posts' department and
 // jurisdiction) is applied by the services on top of this table.
 var Policy = map[string][]caller.Role{
-	"/helpline.v1.IdentityService/WhoAmI":        everyone,
-	"/helpline.v1.IdentityService/CreateUser":    adminOnly,
-	"/helpline.v1.IdentityService/ListUsers":     adminOnly,
-	"/helpline.v1.IdentityService/DisableUser":   adminOnly,
-	"/helpline.v1.IdentityService/ResetPassword": adminOnly,
-	"/helpline.v1.IdentityService/IssueToken":    adminOnly,
-	"/helpline.v1.IdentityService/RevokeToken":   everyone,
+	"/helpline.v1.IdentityService/WhoAmI":         everyone,
+	"/helpline.v1.IdentityService/ChangePassword": everyone,
+	"/helpline.v1.IdentityService/CreateUser":     adminOnly,
+	"/helpline.v1.IdentityService/ListUsers":      adminOnly,
+	"/helpline.v1.IdentityService/DisableUser":    adminOnly,
+	"/helpline.v1.IdentityService/ResetPassword":  adminOnly,
+	"/helpline.v1.IdentityService/IssueToken":     adminOnly,
+	"/helpline.v1.IdentityService/RevokeToken":    everyone,
 
 	"/helpline.v1.IntakeService/RegisterComplaint": {agent, admin},
 	"/helpline.v1.IntakeService/GetComplaint":      everyone,

@@ -22,6 +22,19 @@ const (
 	Anonymous  Role = "ANONYMOUS"
 )
 
+// Scope is what a token may call, within what its user's role allows
+// (internal/auth's Scopes table says which RPCs each limited scope allows).
+type Scope string
+
+// Token scopes (column tokens.scope).
+const (
+	// FullScope allows whatever the user's role allows.
+	FullScope Scope = "FULL"
+	// PasswordChangeScope is the token of a login with a one-time
+	// password: it allows only ChangePassword.
+	PasswordChangeScope Scope = "PASSWORD_CHANGE"
+)
+
 // Caller is who is calling.
 type Caller struct {
 	UserID   int64
@@ -29,6 +42,8 @@ type Caller struct {
 	Role     Role
 	// TokenID is the id of the token the call carried.
 	TokenID int64
+	// Scope is the token's scope.
+	Scope Scope
 	// Posts are the posts an officer holds.
 	Posts []Post
 }

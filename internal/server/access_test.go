@@ -97,6 +97,8 @@ func accessCases(docket string) map[string]accessCase {
 		"/helpline.v1.IdentityService/ResetPassword": {roles: admins, req: fixed(&helplinev1.ResetPasswordRequest{Username: "agent2", NewPassword: "another-long-password"}), ok: codes.OK},
 		"/helpline.v1.IdentityService/IssueToken":    {roles: admins, req: fixed(&helplinev1.IssueTokenRequest{Username: "supervisor", Name: "matrix"}), ok: codes.OK},
 		"/helpline.v1.IdentityService/RevokeToken":   {roles: everyone, req: fixed(&helplinev1.RevokeTokenRequest{Token: "hl_not-a-token"}), ok: codes.NotFound},
+		// A new password that breaks the rules: refused after the access check, changing nothing.
+		"/helpline.v1.IdentityService/ChangePassword": {roles: everyone, req: fixed(&helplinev1.ChangePasswordRequest{OldPassword: testenv.DemoPassword, NewPassword: "short"}), ok: codes.InvalidArgument},
 
 		"/helpline.v1.IntakeService/RegisterComplaint": {roles: registrars, req: func(u string) proto.Message { return registerRequest("matrix-" + u) }, ok: codes.OK},
 		"/helpline.v1.IntakeService/GetComplaint":      {roles: everyone, req: fixed(&helplinev1.GetComplaintRequest{Docket: docket}), ok: codes.OK, scoped: true},
@@ -218,6 +220,46 @@ func TestEveryRPCWithEveryRole(t *testing.T) {
 				t.Errorf("%s as %q: %v, want %s", m[strings.LastIndex(m, "/")+1:], id.user, err, want)
 			}
 		}
+	}
+}
+
+// TestOneTimePasswordTokenAllowsOnlyChangePassword walks every RPC with the
+// token of an administrator's first login with a one-time password: every
+// one but ChangePassword is PERMISSION_DENIED "password change required",
+// whatever the role (admin) would allow.
+func TestOneTimePasswordTokenAllowsOnlyChangePassword(t *testing.T) {
+	env := testenv.StartServer(t)
+	c := registerAndRoute(t, env)
+	cases := accessCases(c.GetDocket())
+	const oneTime = "one-time-for-the-matrix"
+	if _, err := env.Identity.CreateUser(env.Admin, &helplinev1.CreateUserRequest{Username: "new-admin", Role: helplinev1.Role_ROLE_ADMIN, Password: oneTime}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: "new-admin", Password: oneTime})
+	if err != nil || !resp.GetPasswordChangeRequired() {
+		t.Fatalf("first login: %v, change required %v", err, resp.GetPasswordChangeRequired())
+	}
+	ctx := testenv.WithToken(context.Background(), resp.GetToken())
+	walked := 0
+	for _, m := range env.Server.Methods() {
+		tc, ok := cases[m]
+		if !ok {
+			continue
+		}
+		walked++
+		err := call(ctx, env.Conn, m, tc.req("new-admin"))
+		if strings.HasSuffix(m, "/ChangePassword") {
+			if got := status.Code(err); got != codes.InvalidArgument {
+				t.Errorf("ChangePassword with the restricted token: %v, want the new password's refusal", err)
+			}
+			continue
+		}
+		if st := status.Convert(err); st.Code() != codes.PermissionDenied || st.Message() != "password change required" {
+			t.Errorf("%s with the restricted token: %v, want PERMISSION_DENIED \"password change required\"", m[strings.LastIndex(m, "/")+1:], err)
+		}
+	}
+	if walked < len(auth.Policy) {
+		t.Errorf("walked %d RPCs of the %d in the policy", walked, len(auth.Policy))
 	}
 }
 

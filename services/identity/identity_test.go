@@ -445,7 +445,7 @@ func TestResetPasswordEndsSessions(t *testing.T) {
 	}
 	wantTokenDead(t, env, "session from before the reset", old)
 
-	fresh := login(t, env, "agent2", newPassword).GetToken()
+	fresh := env.FirstLogin("agent2", newPassword) // an administrator's reset is a one-time password
 	if got := whoAmI(t, env, fresh).GetUser().GetUsername(); got != "agent2" {
 		t.Errorf("WhoAmI after login with the new password = %q", got)
 	}
@@ -504,9 +504,10 @@ func TestNoSecretsInTheDatabase(t *testing.T) {
 	if _, err := env.Identity.ResetPassword(env.Admin, &helplinev1.ResetPasswordRequest{Username: "supervisor", NewPassword: resetPassword}); err != nil {
 		t.Fatal(err)
 	}
-	tokens = append(tokens, login(t, env, "scan-user", createdPassword).GetToken(), login(t, env, "supervisor", resetPassword).GetToken())
+	// The one-time password's restricted token, then the user's own password and its token.
+	tokens = append(tokens, login(t, env, "supervisor", resetPassword).GetToken(), env.FirstLogin("scan-user", createdPassword))
 
-	secrets := append([]string{testenv.DemoPassword, wrongPasswordText, createdPassword, resetPassword}, tokens...)
+	secrets := append([]string{testenv.DemoPassword, wrongPasswordText, createdPassword, resetPassword, testenv.ChosenPassword}, tokens...)
 	for _, tok := range tokens {
 		// Also the token without its prefix, in case only the random part were stored.
 		secrets = append(secrets, strings.TrimPrefix(tok, "hl_"))
@@ -702,6 +703,7 @@ func TestCreateUserInput(t *testing.T) {
 		{"username with a space", "username", func(r *helplinev1.CreateUserRequest) { r.Username = "ops 1" }},
 		{"5-character password", "password", func(r *helplinev1.CreateUserRequest) { r.Password = "12345" }},
 		{"9-character password", "password", func(r *helplinev1.CreateUserRequest) { r.Password = "123456789" }},
+		{"password containing the username", "password", func(r *helplinev1.CreateUserRequest) { r.Password = "I am OPS-1 here" }},
 		{"ROLE_UNSPECIFIED", "role", func(r *helplinev1.CreateUserRequest) { r.Role = helplinev1.Role_ROLE_UNSPECIFIED }},
 		{"unknown role number", "role", func(r *helplinev1.CreateUserRequest) { r.Role = helplinev1.Role(99) }},
 		{"control character in display name", "display_name", func(r *helplinev1.CreateUserRequest) { r.DisplayName = "Ops\x01One" }},
@@ -727,7 +729,7 @@ func TestCreateUserInput(t *testing.T) {
 	if u := resp.GetUser(); u.GetUsername() != "ops-1" || u.GetDisplayName() != "Ops One" || u.GetRole() != helplinev1.Role_ROLE_SUPERVISOR || u.GetDisabled() {
 		t.Errorf("CreateUser returned %v", u)
 	}
-	if got := whoAmI(t, env, login(t, env, "ops-1", "ten-chars!").GetToken()).GetUser().GetRole(); got != helplinev1.Role_ROLE_SUPERVISOR {
+	if got := whoAmI(t, env, env.FirstLogin("ops-1", "ten-chars!")).GetUser().GetRole(); got != helplinev1.Role_ROLE_SUPERVISOR {
 		t.Errorf("new user's role = %v", got)
 	}
 

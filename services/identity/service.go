@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -167,7 +166,7 @@ func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*hel
 		return nil, err
 	}
 	expires := now.Add(s.cfg.SessionTTL)
-	secret, _, err := insertToken(ctx, s.store.pool, acct.id, "SESSION", "login", now, expires)
+	secret, changeRequired, err := s.issueSession(ctx, s.store.pool, acct.id, now, expires)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +174,7 @@ func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*hel
 	if err != nil {
 		return nil, err
 	}
-	return &helplinev1.LoginResponse{Token: secret, ExpiresAt: timestamppb.New(expires), User: u}, nil
+	return &helplinev1.LoginResponse{Token: secret, ExpiresAt: timestamppb.New(expires), User: u, PasswordChangeRequired: changeRequired}, nil
 }
 
 // WhoAmI describes the caller.
@@ -196,18 +195,6 @@ func validUsername(field, v string) (string, error) {
 	return input.Username(field, v)
 }
 
-func validPassword(field, v string) error {
-	switch n := utf8.RuneCountInString(v); {
-	case !utf8.ValidString(v):
-		return apperr.Invalid(field, "must be valid UTF-8")
-	case n < 10:
-		return apperr.Invalid(field, "must be at least 10 characters")
-	case n > 128:
-		return apperr.Invalid(field, "must be at most 128 characters")
-	}
-	return nil
-}
-
 func roleFromProto(field string, r helplinev1.Role, required bool) (caller.Role, error) {
 	switch r {
 	case helplinev1.Role_ROLE_AGENT:
@@ -226,7 +213,7 @@ func roleFromProto(field string, r helplinev1.Role, required bool) (caller.Role,
 	return "", apperr.Invalid(field, "must be ROLE_AGENT, ROLE_OFFICER, ROLE_SUPERVISOR or ROLE_ADMIN")
 }
 
-// CreateUser creates a user with a password.
+// CreateUser creates a user with a one-time password (see OperatorChosen).
 func (s *Service) CreateUser(ctx context.Context, req *helplinev1.CreateUserRequest) (*helplinev1.CreateUserResponse, error) {
 	username, err := validUsername("username", req.GetUsername())
 	if err != nil {
@@ -240,15 +227,15 @@ func (s *Service) CreateUser(ctx context.Context, req *helplinev1.CreateUserRequ
 	if err != nil {
 		return nil, err
 	}
-	if err := validPassword("password", req.GetPassword()); err != nil {
+	if err := validPassword("password", req.GetPassword(), username); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, req.GetPassword())
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.pool.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		username, name, string(role), hash, s.clock.Now())
+	_, err = s.store.pool.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at, password_change_required) VALUES ($1, $2, $3, $4, $5, $6)`,
+		username, name, string(role), hash, s.clock.Now(), oneTime(ctx))
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return nil, fmt.Errorf("user %q exists: %w", username, apperr.ErrAlreadyExists)
@@ -315,15 +302,15 @@ func (s *Service) DisableUser(ctx context.Context, req *helplinev1.DisableUserRe
 	return &helplinev1.DisableUserResponse{User: u}, err
 }
 
-// ResetPassword sets a new password, forgets the username's failures over
-// every address (not the cooling-off periods of pairs and addresses) and
-// ends the user's sessions.
+// ResetPassword sets a new one-time password (see OperatorChosen), forgets
+// the username's failures over every address (not the cooling-off periods
+// of pairs and addresses) and ends the user's sessions.
 func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswordRequest) (*helplinev1.ResetPasswordResponse, error) {
 	username, err := validUsername("username", req.GetUsername())
 	if err != nil {
 		return nil, err
 	}
-	if err := validPassword("new_password", req.GetNewPassword()); err != nil {
+	if err := validPassword("new_password", req.GetNewPassword(), username); err != nil {
 		return nil, err
 	}
 	hash, err := s.hasher.Hash(ctx, req.GetNewPassword())
@@ -333,7 +320,7 @@ func (s *Service) ResetPassword(ctx context.Context, req *helplinev1.ResetPasswo
 	now := s.clock.Now()
 	var id int64
 	err = s.store.pool.QueryRow(ctx, `
-		UPDATE users SET password_hash = $2 WHERE username = $1 RETURNING id`, username, hash).Scan(&id)
+		UPDATE users SET password_hash = $2, password_change_required = $3 WHERE username = $1 RETURNING id`, username, hash, oneTime(ctx)).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, apperr.NotFound("user %q not found", username)
 	}

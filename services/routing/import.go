@@ -297,7 +297,8 @@ func rowName(i int, line int32) string {
 	return fmt.Sprintf("rows[%d]", i)
 }
 
-// randomPassword is a one-time password: 16 letters and digits (80 bits).
+// randomPassword is a one-time password (the account must change it at
+// its first login): 16 letters and digits (80 bits).
 func randomPassword() string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
@@ -319,8 +320,8 @@ func (s *Service) importOfficer(ctx context.Context, tx pgx.Tx, o *helplinev1.Of
 		if hash == "" {
 			hash = "!" // a dry run: never a valid hash, and rolled back anyway
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at) VALUES ($1, $2, 'OFFICER', $3, $4)
-			ON CONFLICT (username) DO NOTHING`, username, display, hash, s.clock.Now())
+		tag, err := tx.Exec(ctx, `INSERT INTO users (username, display_name, role, password_hash, created_at, password_change_required)
+			VALUES ($1, $2, 'OFFICER', $3, $4, true) ON CONFLICT (username) DO NOTHING`, username, display, hash, s.clock.Now())
 		if err != nil {
 			return fmt.Errorf("create officer %s: %w", username, err)
 		}

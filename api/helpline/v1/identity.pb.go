@@ -166,12 +166,15 @@ func (x *LoginRequest) GetPassword() string {
 // LoginResponse carries the bearer token; send it as
 // `authorization: Bearer <token>` metadata.
 type LoginResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	User          *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Token     string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	User      *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// The password was a one-time password (set by an administrator or an
+	// import): the token allows only ChangePassword until it is changed.
+	PasswordChangeRequired bool `protobuf:"varint,4,opt,name=password_change_required,json=passwordChangeRequired,proto3" json:"password_change_required,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *LoginResponse) Reset() {
@@ -225,6 +228,130 @@ func (x *LoginResponse) GetUser() *User {
 	return nil
 }
 
+func (x *LoginResponse) GetPasswordChangeRequired() bool {
+	if x != nil {
+		return x.PasswordChangeRequired
+	}
+	return false
+}
+
+// ChangePasswordRequest carries the caller's current and new password. The
+// new one has 10 to 128 characters, is not the old one, and does not
+// contain the username (in any letter case).
+type ChangePasswordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	OldPassword   string                 `protobuf:"bytes,1,opt,name=old_password,json=oldPassword,proto3" json:"old_password,omitempty"`
+	NewPassword   string                 `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordRequest) Reset() {
+	*x = ChangePasswordRequest{}
+	mi := &file_helpline_v1_identity_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordRequest) ProtoMessage() {}
+
+func (x *ChangePasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_identity_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordRequest.ProtoReflect.Descriptor instead.
+func (*ChangePasswordRequest) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ChangePasswordRequest) GetOldPassword() string {
+	if x != nil {
+		return x.OldPassword
+	}
+	return ""
+}
+
+func (x *ChangePasswordRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+// ChangePasswordResponse carries a fresh session token, which replaces the
+// one the call was made with (that one is revoked with every other session).
+type ChangePasswordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Token         string                 `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	User          *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordResponse) Reset() {
+	*x = ChangePasswordResponse{}
+	mi := &file_helpline_v1_identity_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordResponse) ProtoMessage() {}
+
+func (x *ChangePasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_helpline_v1_identity_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordResponse.ProtoReflect.Descriptor instead.
+func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ChangePasswordResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *ChangePasswordResponse) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *ChangePasswordResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
 // WhoAmIRequest is empty.
 type WhoAmIRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -234,7 +361,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[3]
+	mi := &file_helpline_v1_identity_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +373,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[3]
+	mi := &file_helpline_v1_identity_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +386,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{3}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{5}
 }
 
 // WhoAmIResponse describes the caller.
@@ -273,7 +400,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[4]
+	mi := &file_helpline_v1_identity_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -285,7 +412,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[4]
+	mi := &file_helpline_v1_identity_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -298,7 +425,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{4}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *WhoAmIResponse) GetUser() *User {
@@ -329,7 +456,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[5]
+	mi := &file_helpline_v1_identity_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -341,7 +468,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[5]
+	mi := &file_helpline_v1_identity_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -354,7 +481,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{5}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CreateUserRequest) GetUsername() string {
@@ -395,7 +522,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[6]
+	mi := &file_helpline_v1_identity_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +534,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[6]
+	mi := &file_helpline_v1_identity_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +547,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{6}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -442,7 +569,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[7]
+	mi := &file_helpline_v1_identity_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +581,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[7]
+	mi := &file_helpline_v1_identity_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +594,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{7}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListUsersRequest) GetRole() Role {
@@ -502,7 +629,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[8]
+	mi := &file_helpline_v1_identity_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -514,7 +641,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[8]
+	mi := &file_helpline_v1_identity_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -527,7 +654,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{8}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -554,7 +681,7 @@ type DisableUserRequest struct {
 
 func (x *DisableUserRequest) Reset() {
 	*x = DisableUserRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[9]
+	mi := &file_helpline_v1_identity_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +693,7 @@ func (x *DisableUserRequest) String() string {
 func (*DisableUserRequest) ProtoMessage() {}
 
 func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[9]
+	mi := &file_helpline_v1_identity_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +706,7 @@ func (x *DisableUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserRequest.ProtoReflect.Descriptor instead.
 func (*DisableUserRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{9}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DisableUserRequest) GetUsername() string {
@@ -599,7 +726,7 @@ type DisableUserResponse struct {
 
 func (x *DisableUserResponse) Reset() {
 	*x = DisableUserResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[10]
+	mi := &file_helpline_v1_identity_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +738,7 @@ func (x *DisableUserResponse) String() string {
 func (*DisableUserResponse) ProtoMessage() {}
 
 func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[10]
+	mi := &file_helpline_v1_identity_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +751,7 @@ func (x *DisableUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisableUserResponse.ProtoReflect.Descriptor instead.
 func (*DisableUserResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{10}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DisableUserResponse) GetUser() *User {
@@ -645,7 +772,7 @@ type ResetPasswordRequest struct {
 
 func (x *ResetPasswordRequest) Reset() {
 	*x = ResetPasswordRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[11]
+	mi := &file_helpline_v1_identity_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +784,7 @@ func (x *ResetPasswordRequest) String() string {
 func (*ResetPasswordRequest) ProtoMessage() {}
 
 func (x *ResetPasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[11]
+	mi := &file_helpline_v1_identity_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +797,7 @@ func (x *ResetPasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPasswordRequest.ProtoReflect.Descriptor instead.
 func (*ResetPasswordRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{11}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResetPasswordRequest) GetUsername() string {
@@ -696,7 +823,7 @@ type ResetPasswordResponse struct {
 
 func (x *ResetPasswordResponse) Reset() {
 	*x = ResetPasswordResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[12]
+	mi := &file_helpline_v1_identity_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +835,7 @@ func (x *ResetPasswordResponse) String() string {
 func (*ResetPasswordResponse) ProtoMessage() {}
 
 func (x *ResetPasswordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[12]
+	mi := &file_helpline_v1_identity_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +848,7 @@ func (x *ResetPasswordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPasswordResponse.ProtoReflect.Descriptor instead.
 func (*ResetPasswordResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{12}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{14}
 }
 
 // IssueTokenRequest asks for a machine token for a user.
@@ -738,7 +865,7 @@ type IssueTokenRequest struct {
 
 func (x *IssueTokenRequest) Reset() {
 	*x = IssueTokenRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[13]
+	mi := &file_helpline_v1_identity_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -750,7 +877,7 @@ func (x *IssueTokenRequest) String() string {
 func (*IssueTokenRequest) ProtoMessage() {}
 
 func (x *IssueTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[13]
+	mi := &file_helpline_v1_identity_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -763,7 +890,7 @@ func (x *IssueTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueTokenRequest.ProtoReflect.Descriptor instead.
 func (*IssueTokenRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{13}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *IssueTokenRequest) GetUsername() string {
@@ -799,7 +926,7 @@ type IssueTokenResponse struct {
 
 func (x *IssueTokenResponse) Reset() {
 	*x = IssueTokenResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[14]
+	mi := &file_helpline_v1_identity_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +938,7 @@ func (x *IssueTokenResponse) String() string {
 func (*IssueTokenResponse) ProtoMessage() {}
 
 func (x *IssueTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[14]
+	mi := &file_helpline_v1_identity_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +951,7 @@ func (x *IssueTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IssueTokenResponse.ProtoReflect.Descriptor instead.
 func (*IssueTokenResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{14}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *IssueTokenResponse) GetToken() string {
@@ -860,7 +987,7 @@ type RevokeTokenRequest struct {
 
 func (x *RevokeTokenRequest) Reset() {
 	*x = RevokeTokenRequest{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[15]
+	mi := &file_helpline_v1_identity_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +999,7 @@ func (x *RevokeTokenRequest) String() string {
 func (*RevokeTokenRequest) ProtoMessage() {}
 
 func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[15]
+	mi := &file_helpline_v1_identity_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1012,7 @@ func (x *RevokeTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeTokenRequest) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{15}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RevokeTokenRequest) GetTokenId() string {
@@ -911,7 +1038,7 @@ type RevokeTokenResponse struct {
 
 func (x *RevokeTokenResponse) Reset() {
 	*x = RevokeTokenResponse{}
-	mi := &file_helpline_v1_identity_proto_msgTypes[16]
+	mi := &file_helpline_v1_identity_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1050,7 @@ func (x *RevokeTokenResponse) String() string {
 func (*RevokeTokenResponse) ProtoMessage() {}
 
 func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_helpline_v1_identity_proto_msgTypes[16]
+	mi := &file_helpline_v1_identity_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1063,7 @@ func (x *RevokeTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeTokenResponse) Descriptor() ([]byte, []int) {
-	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{16}
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{18}
 }
 
 var File_helpline_v1_identity_proto protoreflect.FileDescriptor
@@ -954,8 +1081,17 @@ const file_helpline_v1_identity_proto_rawDesc = "" +
 	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"F\n" +
 	"\fLoginRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x87\x01\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xc1\x01\n" +
 	"\rLoginResponse\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12%\n" +
+	"\x04user\x18\x03 \x01(\v2\x11.helpline.v1.UserR\x04user\x128\n" +
+	"\x18password_change_required\x18\x04 \x01(\bR\x16passwordChangeRequired\"]\n" +
+	"\x15ChangePasswordRequest\x12!\n" +
+	"\fold_password\x18\x01 \x01(\tR\voldPassword\x12!\n" +
+	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"\x90\x01\n" +
+	"\x16ChangePasswordResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
 	"\n" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12%\n" +
@@ -999,9 +1135,10 @@ const file_helpline_v1_identity_proto_rawDesc = "" +
 	"\x12RevokeTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"\x15\n" +
-	"\x13RevokeTokenResponse2\xd6\x06\n" +
+	"\x13RevokeTokenResponse2\xca\a\n" +
 	"\x0fIdentityService\x12T\n" +
-	"\x05Login\x12\x19.helpline.v1.LoginRequest\x1a\x1a.helpline.v1.LoginResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/login\x12U\n" +
+	"\x05Login\x12\x19.helpline.v1.LoginRequest\x1a\x1a.helpline.v1.LoginResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/login\x12r\n" +
+	"\x0eChangePassword\x12\".helpline.v1.ChangePasswordRequest\x1a#.helpline.v1.ChangePasswordResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/password\x12U\n" +
 	"\x06WhoAmI\x12\x1a.helpline.v1.WhoAmIRequest\x1a\x1b.helpline.v1.WhoAmIResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
 	"/v1/whoami\x12c\n" +
 	"\n" +
@@ -1026,64 +1163,70 @@ func file_helpline_v1_identity_proto_rawDescGZIP() []byte {
 	return file_helpline_v1_identity_proto_rawDescData
 }
 
-var file_helpline_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_helpline_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_helpline_v1_identity_proto_goTypes = []any{
-	(*User)(nil),                  // 0: helpline.v1.User
-	(*LoginRequest)(nil),          // 1: helpline.v1.LoginRequest
-	(*LoginResponse)(nil),         // 2: helpline.v1.LoginResponse
-	(*WhoAmIRequest)(nil),         // 3: helpline.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 4: helpline.v1.WhoAmIResponse
-	(*CreateUserRequest)(nil),     // 5: helpline.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),    // 6: helpline.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),      // 7: helpline.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),     // 8: helpline.v1.ListUsersResponse
-	(*DisableUserRequest)(nil),    // 9: helpline.v1.DisableUserRequest
-	(*DisableUserResponse)(nil),   // 10: helpline.v1.DisableUserResponse
-	(*ResetPasswordRequest)(nil),  // 11: helpline.v1.ResetPasswordRequest
-	(*ResetPasswordResponse)(nil), // 12: helpline.v1.ResetPasswordResponse
-	(*IssueTokenRequest)(nil),     // 13: helpline.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),    // 14: helpline.v1.IssueTokenResponse
-	(*RevokeTokenRequest)(nil),    // 15: helpline.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),   // 16: helpline.v1.RevokeTokenResponse
-	(Role)(0),                     // 17: helpline.v1.Role
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
+	(*User)(nil),                   // 0: helpline.v1.User
+	(*LoginRequest)(nil),           // 1: helpline.v1.LoginRequest
+	(*LoginResponse)(nil),          // 2: helpline.v1.LoginResponse
+	(*ChangePasswordRequest)(nil),  // 3: helpline.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil), // 4: helpline.v1.ChangePasswordResponse
+	(*WhoAmIRequest)(nil),          // 5: helpline.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),         // 6: helpline.v1.WhoAmIResponse
+	(*CreateUserRequest)(nil),      // 7: helpline.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),     // 8: helpline.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),       // 9: helpline.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 10: helpline.v1.ListUsersResponse
+	(*DisableUserRequest)(nil),     // 11: helpline.v1.DisableUserRequest
+	(*DisableUserResponse)(nil),    // 12: helpline.v1.DisableUserResponse
+	(*ResetPasswordRequest)(nil),   // 13: helpline.v1.ResetPasswordRequest
+	(*ResetPasswordResponse)(nil),  // 14: helpline.v1.ResetPasswordResponse
+	(*IssueTokenRequest)(nil),      // 15: helpline.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),     // 16: helpline.v1.IssueTokenResponse
+	(*RevokeTokenRequest)(nil),     // 17: helpline.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),    // 18: helpline.v1.RevokeTokenResponse
+	(Role)(0),                      // 19: helpline.v1.Role
+	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 21: google.protobuf.Duration
 }
 var file_helpline_v1_identity_proto_depIdxs = []int32{
-	17, // 0: helpline.v1.User.role:type_name -> helpline.v1.Role
-	18, // 1: helpline.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	18, // 2: helpline.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	19, // 0: helpline.v1.User.role:type_name -> helpline.v1.Role
+	20, // 1: helpline.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	20, // 2: helpline.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 3: helpline.v1.LoginResponse.user:type_name -> helpline.v1.User
-	0,  // 4: helpline.v1.WhoAmIResponse.user:type_name -> helpline.v1.User
-	18, // 5: helpline.v1.WhoAmIResponse.token_expires_at:type_name -> google.protobuf.Timestamp
-	17, // 6: helpline.v1.CreateUserRequest.role:type_name -> helpline.v1.Role
-	0,  // 7: helpline.v1.CreateUserResponse.user:type_name -> helpline.v1.User
-	17, // 8: helpline.v1.ListUsersRequest.role:type_name -> helpline.v1.Role
-	0,  // 9: helpline.v1.ListUsersResponse.users:type_name -> helpline.v1.User
-	0,  // 10: helpline.v1.DisableUserResponse.user:type_name -> helpline.v1.User
-	19, // 11: helpline.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	18, // 12: helpline.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	1,  // 13: helpline.v1.IdentityService.Login:input_type -> helpline.v1.LoginRequest
-	3,  // 14: helpline.v1.IdentityService.WhoAmI:input_type -> helpline.v1.WhoAmIRequest
-	5,  // 15: helpline.v1.IdentityService.CreateUser:input_type -> helpline.v1.CreateUserRequest
-	7,  // 16: helpline.v1.IdentityService.ListUsers:input_type -> helpline.v1.ListUsersRequest
-	9,  // 17: helpline.v1.IdentityService.DisableUser:input_type -> helpline.v1.DisableUserRequest
-	11, // 18: helpline.v1.IdentityService.ResetPassword:input_type -> helpline.v1.ResetPasswordRequest
-	13, // 19: helpline.v1.IdentityService.IssueToken:input_type -> helpline.v1.IssueTokenRequest
-	15, // 20: helpline.v1.IdentityService.RevokeToken:input_type -> helpline.v1.RevokeTokenRequest
-	2,  // 21: helpline.v1.IdentityService.Login:output_type -> helpline.v1.LoginResponse
-	4,  // 22: helpline.v1.IdentityService.WhoAmI:output_type -> helpline.v1.WhoAmIResponse
-	6,  // 23: helpline.v1.IdentityService.CreateUser:output_type -> helpline.v1.CreateUserResponse
-	8,  // 24: helpline.v1.IdentityService.ListUsers:output_type -> helpline.v1.ListUsersResponse
-	10, // 25: helpline.v1.IdentityService.DisableUser:output_type -> helpline.v1.DisableUserResponse
-	12, // 26: helpline.v1.IdentityService.ResetPassword:output_type -> helpline.v1.ResetPasswordResponse
-	14, // 27: helpline.v1.IdentityService.IssueToken:output_type -> helpline.v1.IssueTokenResponse
-	16, // 28: helpline.v1.IdentityService.RevokeToken:output_type -> helpline.v1.RevokeTokenResponse
-	21, // [21:29] is the sub-list for method output_type
-	13, // [13:21] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	20, // 4: helpline.v1.ChangePasswordResponse.expires_at:type_name -> google.protobuf.Timestamp
+	0,  // 5: helpline.v1.ChangePasswordResponse.user:type_name -> helpline.v1.User
+	0,  // 6: helpline.v1.WhoAmIResponse.user:type_name -> helpline.v1.User
+	20, // 7: helpline.v1.WhoAmIResponse.token_expires_at:type_name -> google.protobuf.Timestamp
+	19, // 8: helpline.v1.CreateUserRequest.role:type_name -> helpline.v1.Role
+	0,  // 9: helpline.v1.CreateUserResponse.user:type_name -> helpline.v1.User
+	19, // 10: helpline.v1.ListUsersRequest.role:type_name -> helpline.v1.Role
+	0,  // 11: helpline.v1.ListUsersResponse.users:type_name -> helpline.v1.User
+	0,  // 12: helpline.v1.DisableUserResponse.user:type_name -> helpline.v1.User
+	21, // 13: helpline.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	20, // 14: helpline.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 15: helpline.v1.IdentityService.Login:input_type -> helpline.v1.LoginRequest
+	3,  // 16: helpline.v1.IdentityService.ChangePassword:input_type -> helpline.v1.ChangePasswordRequest
+	5,  // 17: helpline.v1.IdentityService.WhoAmI:input_type -> helpline.v1.WhoAmIRequest
+	7,  // 18: helpline.v1.IdentityService.CreateUser:input_type -> helpline.v1.CreateUserRequest
+	9,  // 19: helpline.v1.IdentityService.ListUsers:input_type -> helpline.v1.ListUsersRequest
+	11, // 20: helpline.v1.IdentityService.DisableUser:input_type -> helpline.v1.DisableUserRequest
+	13, // 21: helpline.v1.IdentityService.ResetPassword:input_type -> helpline.v1.ResetPasswordRequest
+	15, // 22: helpline.v1.IdentityService.IssueToken:input_type -> helpline.v1.IssueTokenRequest
+	17, // 23: helpline.v1.IdentityService.RevokeToken:input_type -> helpline.v1.RevokeTokenRequest
+	2,  // 24: helpline.v1.IdentityService.Login:output_type -> helpline.v1.LoginResponse
+	4,  // 25: helpline.v1.IdentityService.ChangePassword:output_type -> helpline.v1.ChangePasswordResponse
+	6,  // 26: helpline.v1.IdentityService.WhoAmI:output_type -> helpline.v1.WhoAmIResponse
+	8,  // 27: helpline.v1.IdentityService.CreateUser:output_type -> helpline.v1.CreateUserResponse
+	10, // 28: helpline.v1.IdentityService.ListUsers:output_type -> helpline.v1.ListUsersResponse
+	12, // 29: helpline.v1.IdentityService.DisableUser:output_type -> helpline.v1.DisableUserResponse
+	14, // 30: helpline.v1.IdentityService.ResetPassword:output_type -> helpline.v1.ResetPasswordResponse
+	16, // 31: helpline.v1.IdentityService.IssueToken:output_type -> helpline.v1.IssueTokenResponse
+	18, // 32: helpline.v1.IdentityService.RevokeToken:output_type -> helpline.v1.RevokeTokenResponse
+	24, // [24:33] is the sub-list for method output_type
+	15, // [15:24] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_identity_proto_init() }
@@ -1098,7 +1241,7 @@ func file_helpline_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_identity_proto_rawDesc), len(file_helpline_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IdentityService_Login_FullMethodName         = "/helpline.v1.IdentityService/Login"
-	IdentityService_WhoAmI_FullMethodName        = "/helpline.v1.IdentityService/WhoAmI"
-	IdentityService_CreateUser_FullMethodName    = "/helpline.v1.IdentityService/CreateUser"
-	IdentityService_ListUsers_FullMethodName     = "/helpline.v1.IdentityService/ListUsers"
-	IdentityService_DisableUser_FullMethodName   = "/helpline.v1.IdentityService/DisableUser"
-	IdentityService_ResetPassword_FullMethodName = "/helpline.v1.IdentityService/ResetPassword"
-	IdentityService_IssueToken_FullMethodName    = "/helpline.v1.IdentityService/IssueToken"
-	IdentityService_RevokeToken_FullMethodName   = "/helpline.v1.IdentityService/RevokeToken"
+	IdentityService_Login_FullMethodName          = "/helpline.v1.IdentityService/Login"
+	IdentityService_ChangePassword_FullMethodName = "/helpline.v1.IdentityService/ChangePassword"
+	IdentityService_WhoAmI_FullMethodName         = "/helpline.v1.IdentityService/WhoAmI"
+	IdentityService_CreateUser_FullMethodName     = "/helpline.v1.IdentityService/CreateUser"
+	IdentityService_ListUsers_FullMethodName      = "/helpline.v1.IdentityService/ListUsers"
+	IdentityService_DisableUser_FullMethodName    = "/helpline.v1.IdentityService/DisableUser"
+	IdentityService_ResetPassword_FullMethodName  = "/helpline.v1.IdentityService/ResetPassword"
+	IdentityService_IssueToken_FullMethodName     = "/helpline.v1.IdentityService/IssueToken"
+	IdentityService_RevokeToken_FullMethodName    = "/helpline.v1.IdentityService/RevokeToken"
 )
 
 // IdentityServiceClient is the client API for IdentityService service.
@@ -37,6 +38,11 @@ const (
 type IdentityServiceClient interface {
 	// Login exchanges a username and password for a bearer token with an expiry.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
+	// ChangePassword changes the caller's own password, given the old one.
+	// It is the only RPC a token from a one-time password allows. It ends the
+	// caller's other sessions (API tokens are kept) and returns a fresh
+	// session token.
+	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 	// WhoAmI returns the caller.
 	WhoAmI(ctx context.Context, in *WhoAmIRequest, opts ...grpc.CallOption) (*WhoAmIResponse, error)
 	// CreateUser creates a user (admin).
@@ -65,6 +71,16 @@ func (c *identityServiceClient) Login(ctx context.Context, in *LoginRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(LoginResponse)
 	err := c.cc.Invoke(ctx, IdentityService_Login_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangePasswordResponse)
+	err := c.cc.Invoke(ctx, IdentityService_ChangePassword_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +165,11 @@ func (c *identityServiceClient) RevokeToken(ctx context.Context, in *RevokeToken
 type IdentityServiceServer interface {
 	// Login exchanges a username and password for a bearer token with an expiry.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
+	// ChangePassword changes the caller's own password, given the old one.
+	// It is the only RPC a token from a one-time password allows. It ends the
+	// caller's other sessions (API tokens are kept) and returns a fresh
+	// session token.
+	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	// WhoAmI returns the caller.
 	WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error)
 	// CreateUser creates a user (admin).
@@ -175,6 +196,9 @@ type UnimplementedIdentityServiceServer struct{}
 
 func (UnimplementedIdentityServiceServer) Login(context.Context, *LoginRequest) (*LoginResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Login not implemented")
+}
+func (UnimplementedIdentityServiceServer) ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangePassword not implemented")
 }
 func (UnimplementedIdentityServiceServer) WhoAmI(context.Context, *WhoAmIRequest) (*WhoAmIResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WhoAmI not implemented")
@@ -232,6 +256,24 @@ func _IdentityService_Login_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(IdentityServiceServer).Login(ctx, req.(*LoginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_ChangePassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangePasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).ChangePassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_ChangePassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).ChangePassword(ctx, req.(*ChangePasswordRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -372,6 +414,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Login",
 			Handler:    _IdentityService_Login_Handler,
+		},
+		{
+			MethodName: "ChangePassword",
+			Handler:    _IdentityService_ChangePassword_Handler,
 		},
 		{
 			MethodName: "WhoAmI",

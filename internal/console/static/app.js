@@ -4,10 +4,19 @@
 const session = {
   get token() { return sessionStorage.getItem("helpline.token"); },
   get user() { try { return JSON.parse(sessionStorage.getItem("helpline.user")); } catch { return null; } },
-  save(token, user) { sessionStorage.setItem("helpline.token", token); sessionStorage.setItem("helpline.user", JSON.stringify(user)); },
-  clear() { sessionStorage.removeItem("helpline.token"); sessionStorage.removeItem("helpline.user"); },
+  // mustChange: the token is a one-time password's, good only for changing it.
+  get mustChange() { return sessionStorage.getItem("helpline.mustChange") === "1"; },
+  save(token, user, mustChange) {
+    sessionStorage.setItem("helpline.token", token); sessionStorage.setItem("helpline.user", JSON.stringify(user));
+    if (mustChange) sessionStorage.setItem("helpline.mustChange", "1"); else sessionStorage.removeItem("helpline.mustChange");
+  },
+  clear() { for (const k of ["helpline.token", "helpline.user", "helpline.mustChange"]) sessionStorage.removeItem(k); },
   get role() { return ((this.user || {}).role || "").replace("ROLE_", "").toLowerCase(); },
 };
+
+// DRAFT_KEY keeps the registration form being filled in (its fields and
+// idempotency key) until the docket shows; logging out drops it.
+const DRAFT_KEY = "helpline.registration";
 
 class ApiError extends Error {
   constructor(status, body) { super(body.message || ("HTTP " + status)); this.status = status; this.body = body; }
@@ -22,9 +31,17 @@ async function api(method, path, body) {
   const text = await resp.text();
   let data = {};
   try { data = text ? JSON.parse(text) : {}; } catch { data = { message: text }; }
-  if (resp.status === 401 && path !== "/v1/login") { session.clear(); go("#/login"); }
+  // 401 means the token no longer works, except from login, and from a
+  // password change whose current password is wrong (it names the field).
+  const wrongSecret = (data.details || []).some(d => (d.fieldViolations || []).length);
+  if (resp.status === 401 && path !== "/v1/login" && !wrongSecret) { session.clear(); go("#/login"); }
   if (!resp.ok) throw new ApiError(resp.status, data);
   return data;
+}
+// randomKey is 128 random bits in hex. crypto.getRandomValues works on any
+// origin (its UUID helper only in secure contexts: HTTPS or localhost).
+function randomKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, "0")).join("");
 }
 function qs(params) {
   const p = new URLSearchParams();
@@ -96,6 +113,9 @@ function categoryName(code) {
   return c ? localName(c) : code;
 }
 
+// home is the first screen of the signed-in user's role.
+function home() { return (NAV[session.role] || NAV.agent)[0][0]; }
+
 // Screens by role; routes are #/name/arg.
 const NAV = {
   agent: [["#/agent", "nav.agent"], ["#/feedback", "nav.feedback"]],
@@ -111,9 +131,11 @@ async function route() {
   const [, name, ...args] = (location.hash || "#/").split("/");
   const main = document.getElementById("main");
   if (!session.token && name !== "login" && name !== "status") return go("#/login");
+  // A one-time password's token allows nothing but changing it.
+  if (session.token && session.mustChange && name !== "password" && name !== "status") return go("#/password");
   const screen = SCREENS[name] || (session.token ? null : SCREENS.login);
   renderChrome(name);
-  if (!screen) return go((NAV[session.role] || NAV.agent)[0][0]);
+  if (!screen) return go(home());
   main.replaceChildren(h("p", { class: "muted" }, t("loading")));
   try {
     const node = await screen(...args.map(decodeURIComponent));
@@ -127,11 +149,14 @@ function renderChrome(current) {
   document.querySelectorAll("[data-t]").forEach(e => { e.textContent = t(e.dataset.t); });
   document.getElementById("lang").textContent = LANG === "en" ? "हिन्दी" : "English";
   const nav = document.getElementById("nav");
-  nav.replaceChildren(...(session.token ? (NAV[session.role] || []) : []).map(([href, key]) =>
+  nav.replaceChildren(...(session.token && !session.mustChange ? (NAV[session.role] || []) : []).map(([href, key]) =>
     h("a", { href, "aria-current": href === "#/" + current ? "page" : undefined }, t(key))));
   const u = session.user;
   document.getElementById("user").textContent = u ? `${u.displayName || u.username} (${session.role})` : "";
   document.getElementById("logout").hidden = !session.token;
+  const pw = document.getElementById("password-link");
+  pw.hidden = !session.token;
+  if (current === "password") pw.setAttribute("aria-current", "page"); else pw.removeAttribute("aria-current");
 }
 document.getElementById("lang").addEventListener("click", () => {
   LANG = LANG === "en" ? "hi" : "en";
@@ -140,6 +165,7 @@ document.getElementById("lang").addEventListener("click", () => {
 });
 document.getElementById("logout").addEventListener("click", async () => {
   try { await api("POST", "/v1/tokens/revoke", {}); } catch { /* logged out anyway */ }
+  sessionStorage.removeItem(DRAFT_KEY);
   session.clear(); go("#/login");
 });
 window.addEventListener("hashchange", route);

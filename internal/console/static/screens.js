@@ -14,10 +14,42 @@ SCREENS.login = async function () {
     ev.preventDefault();
     try {
       const r = await api("POST", "/v1/login", { username: user.value.trim(), password: pass.value });
-      session.save(r.token, r.user);
+      session.save(r.token, r.user, r.passwordChangeRequired);
       flash("");
-      go((NAV[session.role] || NAV.agent)[0][0]);
+      go(r.passwordChangeRequired ? "#/password" : home());
     } catch (err) { flash(t("login.failed"), true); pass.select(); }
+  });
+  return h("div", { class: "grid" }, form);
+};
+
+// ---- Change one's own password: forced after a login with a one-time
+// password, reachable from the header otherwise.
+SCREENS.password = async function () {
+  const forced = session.mustChange;
+  const old = h("input", { name: "current-password", type: "password", autocomplete: "current-password", required: true, autofocus: true });
+  const fresh = h("input", { name: "new-password", type: "password", autocomplete: "new-password", required: true, "aria-describedby": "pw-rules" });
+  const again = h("input", { name: "new-password-again", type: "password", autocomplete: "new-password", required: true, "aria-describedby": "pw-rules" });
+  const form = h("form", { class: "card", id: "password-form" },
+    h("h1", {}, t("pw.title")),
+    forced ? h("p", { id: "pw-forced" }, t("pw.forced")) : "",
+    h("p", { id: "pw-rules", class: "muted" }, t("pw.rules")),
+    field("pw-old", t("pw.old"), old), field("pw-new", t("pw.new"), fresh), field("pw-again", t("pw.again"), again),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, t("pw.submit"))));
+  form.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    if (fresh.value !== again.value) { flash(t("pw.mismatch"), true); again.select(); return; }
+    try {
+      const r = await api("POST", "/v1/password", { oldPassword: old.value, newPassword: fresh.value });
+      // Every other session of this user has ended; this token is the new one.
+      session.save(r.token, r.user, false);
+      flash(t("pw.changed"));
+      go(home());
+    } catch (err) {
+      const fields = (err.body?.details || []).flatMap(d => (d.fieldViolations || []).map(v => v.field));
+      if (err.status === 401 && fields.includes("old_password")) { flash(t("pw.wrong"), true); old.select(); return; }
+      showError(err);
+      if (fields.includes("new_password")) fresh.select();
+    }
   });
   return h("div", { class: "grid" }, form);
 };
@@ -38,6 +70,7 @@ SCREENS.agent = async function () {
         h("p", { class: "muted" }, t("agent.none")));
       regPhone.value = phone.value;
       if (list[0]) regName.value = list[0].citizen?.name || "";
+      key = randomKey(); saveDraft();
       regName.focus();
     } catch (err) { showError(err); }
   });
@@ -80,8 +113,26 @@ SCREENS.agent = async function () {
     field("reg-description", t("agent.description"), description),
     h("div", { class: "actions" }, h("button", { type: "submit", id: "register" }, t("agent.submit"))));
   // One key per call: a retry after a lost reply returns the same docket.
-  let key = crypto.randomUUID();
-  form.addEventListener("input", () => { key = crypto.randomUUID(); });
+  // The fields and the key are kept in sessionStorage until the docket
+  // shows, so a reload mid-call loses nothing and a resubmit after it sends
+  // the same key (the same content: the same complaint).
+  const inputs = { regPhone, regName, lang, channel, district, block, ward, locality, address, category, description };
+  let key = randomKey();
+  const saveDraft = () => sessionStorage.setItem(DRAFT_KEY, JSON.stringify({
+    user: session.user?.username, key, values: Object.fromEntries(Object.entries(inputs).map(([k, e]) => [k, e.value])) }));
+  let draft = null;
+  try { draft = JSON.parse(sessionStorage.getItem(DRAFT_KEY)); } catch { /* none */ }
+  if (draft && draft.user === session.user?.username && draft.values) {
+    key = draft.key;
+    for (const [k, e] of Object.entries(inputs)) {
+      if (draft.values[k] === undefined) continue;
+      e.value = draft.values[k];
+      // The block and ward lists follow the district and block chosen.
+      if (e === district || e === block) e.dispatchEvent(new Event("change"));
+    }
+  }
+  form.addEventListener("input", () => { key = randomKey(); saveDraft(); });
+  form.addEventListener("change", saveDraft);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
     const m = /\[([A-Z0-9_-]+)\]\s*$/.exec(category.value);
@@ -93,6 +144,7 @@ SCREENS.agent = async function () {
         categoryCode: code, description: description.value, channel: channel.value,
       });
       const docket = r.complaint.docket;
+      sessionStorage.removeItem(DRAFT_KEY);
       result.replaceChildren(h("div", { class: "card docket-panel" },
         h("div", {}, h("div", {}, t("agent.docket")), h("div", { class: "docket", id: "docket", tabindex: "-1" }, docket)),
         h("img", { src: "/console/qr.png" + qs({ docket }), alt: t("agent.qr") + " " + docket, width: 128, height: 128 }),
