@@ -42,7 +42,7 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	dockerfile := string(df)
-	// Register every subcommand's flags so knownEnv is complete.
+	// The flags of each subcommand; every variable a service sets must be one of them.
 	flagsOf := map[string]*flag.FlagSet{}
 	for _, cmd := range []string{"serve", "migrate", "seed"} {
 		var c config
@@ -51,8 +51,7 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		if cmd == "serve" {
 			c.serveFlags(fs)
 		} else {
-			c.flags(fs)
-			fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "")
+			c.seedFlags(fs)
 		}
 		flagsOf[cmd] = fs
 	}
@@ -125,11 +124,6 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 				if !slices.Contains(server.AllServices, s) {
 					t.Errorf("%s: unknown service %q", name, s)
 				}
-			}
-		}
-		for k := range svc.Environment {
-			if strings.HasPrefix(k, "HELPLINE_") && !knownEnv[k] {
-				t.Errorf("%s: the binary does not read %s", name, k)
 			}
 		}
 	}
