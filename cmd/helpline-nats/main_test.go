@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,23 @@ func TestClusterWithAuthentication(t *testing.T) {
 				return err == nil
 			})
 		})
+	}
+}
+
+// TestPasswordFromTheEnvironment: HELPLINE_NATS_PASSWORD is -password's
+// default, and the README's table says so.
+func TestPasswordFromTheEnvironment(t *testing.T) {
+	t.Setenv("HELPLINE_NATS_PASSWORD", "from-env")
+	// With the password from the environment, the start gets past it and
+	// fails later, at a bad -monitor.
+	if err := run([]string{"-addr", "127.0.0.1:0", "-store", t.TempDir(), "-monitor", "nowhere"}); err == nil || !strings.Contains(err.Error(), "-monitor") {
+		t.Errorf("with HELPLINE_NATS_PASSWORD set: %v", err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "| `HELPLINE_NATS_PASSWORD` | `helpline-nats -password` |") {
+		t.Error("README: the Configuration table has no row for helpline-nats -password")
 	}
 }

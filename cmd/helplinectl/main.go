@@ -74,10 +74,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("helplinectl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
-	fs.StringVar(&c.server, "server", os.Getenv("HELPLINE_SERVER"), "gRPC address of a helpline server (HELPLINE_SERVER)")
-	fs.BoolVar(&c.tls, "tls", false, "connect with TLS, verified against the system's roots (HELPLINE_TLS)")
-	fs.StringVar(&c.tlsCA, "tls-ca", os.Getenv("HELPLINE_TLS_CA"), "CA bundle (PEM) verifying the server's certificate; implies TLS (HELPLINE_TLS_CA)")
-	fs.StringVar(&c.configPath, "config", defaultConfigPath(), "file keeping the server and token (HELPLINECTL_CONFIG)")
+	c.globalFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,6 +210,14 @@ func complaintStatus(s string) (helplinev1.ComplaintStatus, error) {
 		return 0, fmt.Errorf("unknown status %q", s)
 	}
 	return helplinev1.ComplaintStatus(v), nil
+}
+
+// globalFlags registers the flags before the command.
+func (c *cli) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.server, "server", os.Getenv("HELPLINE_SERVER"), "gRPC address of a helpline server (HELPLINE_SERVER)")
+	fs.BoolVar(&c.tls, "tls", false, "connect with TLS, verified against the system's roots (HELPLINE_TLS)")
+	fs.StringVar(&c.tlsCA, "tls-ca", os.Getenv("HELPLINE_TLS_CA"), "CA bundle (PEM) verifying the server's certificate; implies TLS (HELPLINE_TLS_CA)")
+	fs.StringVar(&c.configPath, "config", defaultConfigPath(), "file keeping the server and token (HELPLINECTL_CONFIG)")
 }
 
 // flagGiven reports whether the command line set the flag.
