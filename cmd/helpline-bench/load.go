@@ -331,6 +331,8 @@ func startServer(ctx context.Context, cfg loadConfig, dbURL string) (*serverProc
 		"HELPLINE_NATS_URL=",
 		"HELPLINE_DATA_DIR="+filepath.Join(dir, "nats"),
 		"HELPLINE_DEMO_PASSWORD="+benchPassword,
+		"HELPLINE_NATS_USER=helpline",
+		"HELPLINE_NATS_PASSWORD="+benchNATSPassword,
 		"HELPLINE_SERVICES="+cfg.services,
 		"HELPLINE_LOG_LEVEL=warn",
 		"HELPLINE_PPROF=true",
@@ -400,6 +402,9 @@ const benchPassword = "bench-demo-password"
 // benchChosenPassword replaces the one-time password of the agents the
 // bench creates, at their first login.
 const benchChosenPassword = "bench-password-of-my-own"
+// benchNATSPassword is the password the server's embedded NATS requires;
+// the benchmark subscribes to it too.
+const benchNATSPassword = "helpline-bench-nats"
 
 // bench holds the clients: every agent and officer logged in with their
 // own token, as they would be at a real call centre.
@@ -500,7 +505,7 @@ func newBench(ctx context.Context, cfg loadConfig, pool *pgxpool.Pool) (*bench, 
 	}); err != nil {
 		return nil, err
 	}
-	if b.nc, err = nats.Connect("nats://" + cfg.natsAddr); err != nil {
+	if b.nc, err = nats.Connect("nats://"+cfg.natsAddr, nats.UserInfo("helpline", benchNATSPassword)); err != nil {
 		return nil, fmt.Errorf("connect to the server's NATS: %w", err)
 	}
 	for _, subject := range []string{"helpline.complaint.assigned", "helpline.complaint.unrouted"} {

@@ -3,10 +3,16 @@
 // node of a JetStream cluster. The fault-injection suite (test/faults) uses
 // it to stop, kill and restart NATS independently of the helpline servers.
 //
-//	helpline-nats -addr 127.0.0.1:4222 -store /var/tmp/nats
-//	helpline-nats -addr 127.0.0.1:4222 -store /var/tmp/n1 -name n1 \
+//	HELPLINE_NATS_PASSWORD=... helpline-nats -addr 127.0.0.1:4222 -store /var/tmp/nats
+//	HELPLINE_NATS_PASSWORD=... helpline-nats -addr 127.0.0.1:4222 -store /var/tmp/n1 -name n1 \
 //	    -cluster 127.0.0.1:6222 -cluster-name helpline \
 //	    -routes 127.0.0.1:6222,127.0.0.1:6223,127.0.0.1:6224
+//
+// Clients and cluster routes authenticate: user -user (default helpline)
+// with the password of HELPLINE_NATS_PASSWORD (or -password, which shows in
+// ps); every node of a cluster uses the same. With -tls-cert and -tls-key
+// clients must use TLS; with -tls-ca too, routes use mutual TLS verified
+// against it.
 //
 // SIGTERM or SIGINT stops the server gracefully (JetStream flushes its
 // stores). A `kill -9` is survivable too: on the next start JetStream
@@ -15,6 +21,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,12 +58,27 @@ func run(args []string) error {
 	clusterName := fs.String("cluster-name", "helpline", "cluster name; every node of a cluster uses the same")
 	syncAlways := fs.Bool("sync-always", false, "fsync every JetStream write before acknowledging it")
 	debug := fs.Bool("debug", false, "log protocol debug messages")
+	var sec security
+	fs.StringVar(&sec.user, "user", "helpline", "user that clients and cluster routes authenticate as")
+	fs.StringVar(&sec.password, "password", os.Getenv("HELPLINE_NATS_PASSWORD"), "password of -user (required); prefer HELPLINE_NATS_PASSWORD, a flag shows in ps (HELPLINE_NATS_PASSWORD)")
+	fs.StringVar(&sec.cert, "tls-cert", "", "certificate (PEM) clients must connect with TLS to; routes too with -tls-ca")
+	fs.StringVar(&sec.key, "tls-key", "", "private key (PEM) of -tls-cert")
+	fs.StringVar(&sec.ca, "tls-ca", "", "CA bundle (PEM): routes use mutual TLS verified against it (needs -tls-cert)")
+	monitor := fs.String("monitor", "", "HTTP monitoring address, host:port (/healthz for health checks); empty: off")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	opts, err := options(*addr, *store, *name, *cluster, *routes, *clusterName)
 	if err != nil {
 		return err
+	}
+	if err := sec.apply(opts); err != nil {
+		return err
+	}
+	if *monitor != "" {
+		if opts.HTTPHost, opts.HTTPPort, err = hostPort(*monitor); err != nil {
+			return fmt.Errorf("-monitor: %w", err)
+		}
 	}
 	opts.SyncAlways = *syncAlways
 	opts.Debug = *debug
@@ -163,4 +185,53 @@ func hostPort(s string) (string, int, error) {
 		port = server.RANDOM_PORT
 	}
 	return host, port, nil
+}
+
+// security is the authentication and TLS settings.
+type security struct {
+	user, password string
+	cert, key, ca  string
+}
+
+// apply requires authentication from clients and routes (routes this node
+// dials carry the credentials), and sets up TLS.
+func (sec security) apply(opts *server.Options) error {
+	if sec.user == "" {
+		return errors.New("-user: a user is required")
+	}
+	if sec.password == "" {
+		return errors.New("-password (HELPLINE_NATS_PASSWORD): a password is required; clients and routes authenticate with -user and it")
+	}
+	opts.Username, opts.Password = sec.user, sec.password
+	if opts.Cluster.Port != 0 {
+		opts.Cluster.Username, opts.Cluster.Password = sec.user, sec.password
+		for _, r := range opts.Routes {
+			if r.User == nil {
+				r.User = url.UserPassword(sec.user, sec.password)
+			}
+		}
+	}
+	if (sec.cert == "") != (sec.key == "") {
+		return errors.New("-tls-cert and -tls-key: give both or neither")
+	}
+	if sec.ca != "" && sec.cert == "" {
+		return errors.New("-tls-ca needs -tls-cert and -tls-key")
+	}
+	if sec.cert == "" {
+		return nil
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: sec.cert, KeyFile: sec.key, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		return fmt.Errorf("-tls-cert, -tls-key: %w", err)
+	}
+	opts.TLSConfig, opts.TLS, opts.TLSTimeout = tc, true, 2
+	if sec.ca != "" && opts.Cluster.Port != 0 {
+		rc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: sec.cert, KeyFile: sec.key, CaFile: sec.ca, Verify: true, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			return fmt.Errorf("-tls-ca: %w", err)
+		}
+		rc.RootCAs = rc.ClientCAs // this node verifies the nodes it dials too
+		opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = rc, 2
+	}
+	return nil
 }

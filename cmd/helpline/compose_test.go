@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	dockerfile := string(df)
-	// Register every subcommand's flags so knownEnv is complete.
+	// The flags of each subcommand; every variable a service sets must be one of them.
 	flagsOf := map[string]*flag.FlagSet{}
 	for _, cmd := range []string{"serve", "migrate", "seed"} {
 		var c config
@@ -51,13 +52,17 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 		if cmd == "serve" {
 			c.serveFlags(fs)
 		} else {
-			c.flags(fs)
-			fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "")
+			c.seedFlags(fs)
 		}
 		flagsOf[cmd] = fs
 	}
-	var helplines []string
+	var helplines, natsNodes []string
 	for name, svc := range file.Services {
+		if strings.HasPrefix(svc.Image, "nats:") || (len(svc.Entrypoint) > 0 && svc.Entrypoint[0] == "/usr/local/bin/helpline-nats") {
+			natsNodes = append(natsNodes, name)
+			checkNATSNode(t, name, svc.Image, svc.Command, svc.Environment, dockerfile)
+			continue
+		}
 		if svc.Image != "helpline:latest" {
 			continue
 		}
@@ -105,17 +110,25 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		// Every variable's value is one its flag takes (HELPLINE_DB_MAX_CONNS is -db-max-conns).
+		// Every variable is one the command reads (HELPLINE_DB_MAX_CONNS is
+		// -db-max-conns), with a value its flag takes.
 		for k, v := range svc.Environment {
-			if !strings.HasPrefix(k, "HELPLINE_") || strings.Contains(v, "${") {
+			if !strings.HasPrefix(k, "HELPLINE_") {
 				continue
 			}
 			flagName := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(k, "HELPLINE_")), "_", "-")
 			if fresh.Lookup(flagName) == nil {
 				t.Errorf("%s: %s has no flag -%s", name, k, flagName)
+			} else if v = operatorValue(v); v == "" {
+				continue
 			} else if err := fresh.Set(flagName, v); err != nil {
 				t.Errorf("%s: %s=%q: %v", name, k, v, err)
 			}
+		}
+		// A process using the NATS cluster authenticates to it.
+		if svc.Command[0] == "serve" && svc.Environment["HELPLINE_NATS_URL"] != "" &&
+			(svc.Environment["HELPLINE_NATS_USER"] == "" || !strings.Contains(svc.Environment["HELPLINE_NATS_PASSWORD"], "${HELPLINE_NATS_PASSWORD")) {
+			t.Errorf("%s: uses NATS without HELPLINE_NATS_USER and HELPLINE_NATS_PASSWORD from the operator's HELPLINE_NATS_PASSWORD", name)
 		}
 		if svc.Command[0] == "serve" {
 			if err := c.finish(); err != nil {
@@ -125,11 +138,6 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 				if !slices.Contains(server.AllServices, s) {
 					t.Errorf("%s: unknown service %q", name, s)
 				}
-			}
-		}
-		for k := range svc.Environment {
-			if strings.HasPrefix(k, "HELPLINE_") && !knownEnv[k] {
-				t.Errorf("%s: the binary does not read %s", name, k)
 			}
 		}
 	}
@@ -149,4 +157,87 @@ func TestComposeFileMatchesTheBinary(t *testing.T) {
 	if len(helplines) < 3 {
 		t.Fatalf("only %d helpline services in the compose file", len(helplines))
 	}
+	if len(natsNodes) != 3 {
+		t.Errorf("%d NATS nodes in the compose file, want a cluster of 3", len(natsNodes))
+	}
+	// The README claims no other NATS version.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	minor := natsServerMinor(t)
+	for _, m := range regexp.MustCompile(`(?:nats-server v|nats:)(\d+\.\d+)`).FindAllStringSubmatch(string(readme), -1) {
+		if m[1] != minor {
+			t.Errorf("README names NATS %s; go.mod has nats-server %s", m[0], minor)
+		}
+	}
+}
+
+// natsServerMinor is the minor version of nats-server in go.mod, e.g. "2.15".
+func natsServerMinor(t *testing.T) string {
+	t.Helper()
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*github\.com/nats-io/nats-server/v2 v(\d+\.\d+)\.\d+`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod does not require github.com/nats-io/nats-server/v2")
+	}
+	return string(m[1])
+}
+
+// checkNATSNode checks a NATS node of the compose file: nats-server at
+// go.mod's minor version (the official image's tag, or the project's own
+// helpline-nats, which is that version by construction), clustered, with
+// every write fsynced (sync_interval: always) and clients and routes
+// authenticated with the operator's password, which is not on the command
+// line.
+func checkNATSNode(t *testing.T, name, image string, command []string, environment map[string]string, dockerfile string) {
+	t.Helper()
+	minor := natsServerMinor(t)
+	args := strings.Join(command, " ")
+	if tag, ok := strings.CutPrefix(image, "nats:"); ok {
+		if tag != minor && !strings.HasPrefix(tag, minor+".") && !strings.HasPrefix(tag, minor+"-") {
+			t.Errorf("%s: image %s is not nats-server %s (go.mod)", name, image, minor)
+		}
+		return // the official image's configuration is not checked here
+	}
+	if image != "helpline:latest" || !strings.Contains(dockerfile, "/out/helpline-nats ./cmd/helpline-nats") || !strings.Contains(dockerfile, "/out/helpline-nats /usr/local/bin/") {
+		t.Errorf("%s: runs helpline-nats from image %s, which the Dockerfile does not build it into", name, image)
+	}
+	for _, want := range []string{"-sync-always", "-cluster ", "-routes ", "-user ", "-store "} {
+		if !strings.Contains(args+" ", want) {
+			t.Errorf("%s: command %q lacks %s", name, args, want)
+		}
+	}
+	// Every flag is one helpline-nats defines.
+	src, err := os.ReadFile("../helpline-nats/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range command {
+		if f, ok := strings.CutPrefix(a, "-"); ok && !strings.Contains(string(src), `"`+strings.SplitN(f, "=", 2)[0]+`", `) {
+			t.Errorf("%s: helpline-nats has no flag %s", name, a)
+		}
+	}
+	if strings.Contains(args, "-password") {
+		t.Errorf("%s: the password is on the command line, where ps shows it", name)
+	}
+	if !strings.Contains(environment["HELPLINE_NATS_PASSWORD"], "${HELPLINE_NATS_PASSWORD") {
+		t.Errorf("%s: HELPLINE_NATS_PASSWORD is not the operator's", name)
+	}
+}
+
+// operatorValue stands for a value the operator gives compose: the default
+// of ${VAR:-default}, a placeholder for ${VAR:?message}; other values as
+// they are.
+func operatorValue(v string) string {
+	if m := regexp.MustCompile(`^\$\{[A-Z_]+:-(.*)\}$`).FindStringSubmatch(v); m != nil {
+		return m[1]
+	}
+	if strings.HasPrefix(v, "${") {
+		return "from-the-operator"
+	}
+	return v
 }

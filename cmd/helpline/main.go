@@ -83,11 +83,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	switch args[0] {
 	case "serve":
 		c.serveFlags(fs)
-	case "migrate", "seed":
+	case "migrate":
 		c.flags(fs)
-		if args[0] == "seed" {
-			fs.StringVar(&c.demoPassword, "demo-password", env("HELPLINE_DEMO_PASSWORD", ""), "password of the demo users; random when empty (HELPLINE_DEMO_PASSWORD)")
-		}
+	case "seed":
+		c.seedFlags(fs)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -95,8 +94,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := c.parseArgs(fs, args[1:]); err != nil {
 		return err
+	}
+	if args[0] == "serve" {
+		// Every bad setting is reported before anything starts.
+		if err := c.finish(); err != nil {
+			return err
+		}
 	}
 	log, err := newLogger(c.logLevel, c.logFormat)
 	if err != nil {
@@ -104,9 +109,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "serve":
-		if err := c.finish(); err != nil {
-			return err
-		}
 		return serve(ctx, c, log, stdout)
 	case "migrate":
 		pool, err := db.Open(ctx, c.DatabaseURL, 2)
@@ -192,35 +194,10 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	httpAddr, curl := "disabled", ""
-	if srv.HTTPAddr != nil {
-		h := "http://" + srv.HTTPAddr.String()
-		httpAddr = h + "   REST /v1/...  /openapi.json  /open311/v2/  /metrics  /healthz  /readyz\n" +
-			"  Console  " + h + "/console/   (sign in as agent1, pwd-shimla-l1, supervisor or admin)"
-		curl = fmt.Sprintf(`
-Or REST with curl:
-  TOKEN=$(curl -s -XPOST %[1]s/v1/login -d '{"username":"agent1","password":"%[2]s"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-  curl -s -XPOST %[1]s/v1/complaints -H "Authorization: Bearer $TOKEN" -d '{"idempotencyKey":"demo-2","citizen":{"name":"Asha Devi","phone":"98160 54321"},"location":{"districtCode":"KANGRA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"Potholes near the bus stand","channel":"CHANNEL_WEB"}'
-  curl -s %[1]s/v1/complaints/<docket> -H "Authorization: Bearer $TOKEN"
-  curl -s %[1]s/metrics | grep helpline_complaints
-`, h, pwOr(demoPassword))
-	}
-	fmt.Fprintf(stdout, `
-Helpline is up.
-  gRPC     %[1]s   (reflection on; grpc.health.v1.Health)
-  HTTP     %[2]s
-  NATS     %[3]s
-  services %[4]s
-
-Try (grpcurl: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4):
-  grpcurl -plaintext %[1]s list
-  TOKEN=$(grpcurl -plaintext -d '{"username":"agent1","password":"%[5]s"}' %[1]s helpline.v1.IdentityService/Login | sed -n 's/.*"token": "\(.*\)".*/\1/p')
-  grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %[1]s helpline.v1.IntakeService/RegisterComplaint
-%[6]s
-Operators: bin/helplinectl login -username admin   (then helplinectl -h)
-
-Stop with Ctrl-C.
-`, srv.GRPCAddr, httpAddr, srv.NATSURL, strings.Join(c.Services, ","), pwOr(demoPassword), curl)
+	fmt.Fprint(stdout, banner(srv, c, demoPassword))
+	// SIGHUP reloads the TLS certificate and key (they are also reloaded
+	// when the files change); an error is logged and the served pair stays.
+	defer reloadOnHangup(srv.ReloadTLS)()
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -277,4 +254,80 @@ func pwOr(pw string) string {
 		return "<password>"
 	}
 	return pw
+}
+
+// banner is what serve prints once it serves: addresses, how to call it,
+// and how another process reaches its NATS.
+func banner(srv *server.Server, c config, demoPassword string) string {
+	scheme, grpcurl, tlsNote := "http", "grpcurl -plaintext", ""
+	if srv.TLS {
+		scheme, grpcurl = "https", "grpcurl"
+		tlsNote = "   (TLS; a private CA: add -cacert CA.pem to grpcurl, --cacert CA.pem to curl)"
+	}
+	httpAddr, curl := "disabled", ""
+	if srv.HTTPAddr != nil {
+		h := scheme + "://" + srv.HTTPAddr.String()
+		httpAddr = h + "   REST /v1/...  /openapi.json  /open311/v2/  /metrics  /healthz  /readyz\n" +
+			"  Console  " + h + "/console/   (sign in as agent1, pwd-shimla-l1, supervisor or admin)"
+		curl = fmt.Sprintf(`
+Or REST with curl:
+  TOKEN=$(curl -s -XPOST %[1]s/v1/login -d '{"username":"agent1","password":"%[2]s"}' | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+  curl -s -XPOST %[1]s/v1/complaints -H "Authorization: Bearer $TOKEN" -d '{"idempotencyKey":"demo-2","citizen":{"name":"Asha Devi","phone":"98160 54321"},"location":{"districtCode":"KANGRA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"Potholes near the bus stand","channel":"CHANNEL_WEB"}'
+  curl -s %[1]s/v1/complaints/<docket> -H "Authorization: Bearer $TOKEN"
+  curl -s %[1]s/metrics | grep helpline_complaints
+`, h, pwOr(demoPassword))
+	}
+	natsLine := srv.NATSURL
+	switch {
+	case srv.NATSPasswordFile != "":
+		natsLine += fmt.Sprintf("   (embedded; user %s, password in %s, mode 0600)", srv.NATSUser, srv.NATSPasswordFile)
+	case srv.NATSUser != "":
+		natsLine += fmt.Sprintf("   (embedded; user %s, password HELPLINE_NATS_PASSWORD)", srv.NATSUser)
+	}
+	return fmt.Sprintf(`
+Helpline is up.
+  gRPC     %[1]s   (reflection on; grpc.health.v1.Health)%[7]s
+  HTTP     %[2]s
+  NATS     %[3]s
+  services %[4]s
+
+Try (grpcurl: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4):
+  %[8]s %[1]s list
+  TOKEN=$(%[8]s -d '{"username":"agent1","password":"%[5]s"}' %[1]s helpline.v1.IdentityService/Login | sed -n 's/.*"token": "\(.*\)".*/\1/p')
+  %[8]s -H "authorization: Bearer $TOKEN" -d '{"idempotency_key":"demo-1","citizen":{"name":"राम सिंह","phone":"98160 12345","language":"hi"},"location":{"district_code":"SHIMLA","block_code":"THEOG"},"category_code":"PWD_ROAD_POTHOLES","description":"ठियोग बाज़ार के पास सड़क पर बड़े गड्ढे हैं","channel":"CHANNEL_PHONE"}' %[1]s helpline.v1.IntakeService/RegisterComplaint
+%[6]s
+Operators: bin/helplinectl login -username admin   (then helplinectl -h)%[9]s
+
+Stop with Ctrl-C.
+`, srv.GRPCAddr, httpAddr, natsLine, strings.Join(c.Services, ","), pwOr(demoPassword), curl, tlsNote, grpcurl, ctlNote(srv.TLS))
+}
+
+// ctlNote tells helplinectl users how to reach a TLS server.
+func ctlNote(tls bool) string {
+	if !tls {
+		return ""
+	}
+	return "\n           with TLS: helplinectl -tls (public CA) or -tls-ca CA.pem (HELPLINE_TLS_CA)"
+}
+
+// reloadOnHangup calls reload on every SIGHUP until the returned function
+// is called.
+func reloadOnHangup(reload func() error) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = reload()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }

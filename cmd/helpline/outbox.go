@@ -27,9 +27,15 @@ func outboxCommand(ctx context.Context, args []string, stdout io.Writer, log *sl
 	var c config
 	fs := flag.NewFlagSet("helpline outbox replay", flag.ContinueOnError)
 	c.flags(fs)
-	natsURL := fs.String("nats-url", env("HELPLINE_NATS_URL", "nats://127.0.0.1:4222"), "NATS server(s) to publish to (HELPLINE_NATS_URL)")
+	c.natsFlags(fs)
+	natsURL := fs.String("nats-url", "nats://127.0.0.1:4222", "NATS server(s) to publish to; for serve's embedded server, user helpline and the password in its data dir's nats-password file (HELPLINE_NATS_URL)")
+	c.bind(fs)
 	since := fs.String("since", "24h", "replay events written since this time (RFC 3339) or this long ago (a duration)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := c.parseArgs(fs, args[1:]); err != nil {
+		return err
+	}
+	c.NATSURL = *natsURL
+	if err := errors.Join(c.finishTLS()...); err != nil {
 		return err
 	}
 	from, err := time.Parse(time.RFC3339, *since)
@@ -48,7 +54,7 @@ func outboxCommand(ctx context.Context, args []string, stdout io.Writer, log *sl
 	if oldest, err := outbox.Oldest(ctx, pool); err == nil && !oldest.IsZero() && oldest.After(from) {
 		fmt.Fprintf(stdout, "note: the outbox keeps events since %s (the retention window); older ones are gone\n", oldest.In(clock.IST).Format(time.RFC3339))
 	}
-	nc, err := natsbus.Connect(*natsURL, "helpline-replay", log)
+	nc, err := natsbus.Connect(*natsURL, "helpline-replay", c.NATSAuth, log)
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,11 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	c.flags(fs)
 	var q statstable.Query
 	q.Register(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := c.parseArgs(fs, args[1:]); err != nil {
+		return err
+	}
+	cal, err := calendarFromEnv()
+	if err != nil {
 		return err
 	}
 	pool, err := db.Open(ctx, c.DatabaseURL, 4)
@@ -50,7 +54,7 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 		return err
 	}
 	defer pool.Close()
-	svc := stats.New(pool, clock.Real{}, calendarFromEnv(), log, stats.DefaultGrades)
+	svc := stats.New(pool, clock.Real{}, cal, log, stats.DefaultGrades)
 	admin := caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin})
 
 	var table statstable.Table

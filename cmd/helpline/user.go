@@ -43,7 +43,7 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	role := fs.String("role", "", "agent, officer, supervisor or admin (create)")
 	name := fs.String("name", "", "display name (create) or token purpose (issue-token)")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "token lifetime (issue-token)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := c.parseArgs(fs, args[1:]); err != nil {
 		return err
 	}
 	pool, err := db.Open(ctx, c.DatabaseURL, 2)

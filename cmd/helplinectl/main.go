@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +26,7 @@ import (
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 )
 
-const usage = `usage: helplinectl [-server host:port] [-tls] [-config FILE] <command> [flags] [args]
+const usage = `usage: helplinectl [-server host:port] [-tls | -tls-ca CA.pem] [-config FILE] <command> [flags] [args]
 
 commands:
   login      [-username U]                     log in; the token is kept in the config file (mode 0600)
@@ -42,6 +44,7 @@ commands:
   search     [-phone P] [-text T] [-status S]  complaints, newest first
 
 The server is -server, else HELPLINE_SERVER, else the one logged in to, else 127.0.0.1:50051.
+TLS: -tls (the system's roots; HELPLINE_TLS=true) or -tls-ca CA.pem (HELPLINE_TLS_CA).
 Run "helplinectl <command> -h" for a command's flags and the CSV columns of each import kind.`
 
 func main() {
@@ -62,6 +65,7 @@ type cli struct {
 	session        session
 	server         string
 	tls            bool
+	tlsCA          string
 	conn           *grpc.ClientConn
 	// progress shows progress bars (on a terminal, or when forced by tests).
 	progress bool
@@ -72,10 +76,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("helplinectl", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
-	fs.StringVar(&c.server, "server", os.Getenv("HELPLINE_SERVER"), "gRPC address of a helpline server (HELPLINE_SERVER)")
-	fs.BoolVar(&c.tls, "tls", false, "connect with TLS (the system's roots)")
-	fs.StringVar(&c.configPath, "config", defaultConfigPath(), "file keeping the server and token (HELPLINECTL_CONFIG)")
+	c.globalFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if v := os.Getenv("HELPLINE_TLS"); v != "" && !flagGiven(fs, "tls") {
+		if err := fs.Set("tls", v); err != nil {
+			return fmt.Errorf("HELPLINE_TLS=%q: not true or false", v)
+		}
+	}
+	creds, err := c.credentials()
+	if err != nil {
 		return err
 	}
 	args = fs.Args()
@@ -95,11 +106,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if c.server == "" {
 		c.server = "127.0.0.1:50051"
 	}
-	creds := insecure.NewCredentials()
-	if c.tls {
-		creds = credentials.NewTLS(nil)
-	}
-	var err error
 	if c.conn, err = grpc.NewClient(c.server, grpc.WithTransportCredentials(creds)); err != nil {
 		return err
 	}
@@ -208,4 +214,38 @@ func complaintStatus(s string) (helplinev1.ComplaintStatus, error) {
 		return 0, fmt.Errorf("unknown status %q", s)
 	}
 	return helplinev1.ComplaintStatus(v), nil
+}
+
+// globalFlags registers the flags before the command.
+func (c *cli) globalFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.server, "server", os.Getenv("HELPLINE_SERVER"), "gRPC address of a helpline server (HELPLINE_SERVER)")
+	fs.BoolVar(&c.tls, "tls", false, "connect with TLS, verified against the system's roots (HELPLINE_TLS)")
+	fs.StringVar(&c.tlsCA, "tls-ca", os.Getenv("HELPLINE_TLS_CA"), "CA bundle (PEM) verifying the server's certificate; implies TLS (HELPLINE_TLS_CA)")
+	fs.StringVar(&c.configPath, "config", defaultConfigPath(), "file keeping the server and token (HELPLINECTL_CONFIG)")
+}
+
+// flagGiven reports whether the command line set the flag.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// credentials are the transport credentials of -tls and -tls-ca.
+func (c *cli) credentials() (credentials.TransportCredentials, error) {
+	if c.tlsCA == "" {
+		if c.tls {
+			return credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12}), nil
+		}
+		return insecure.NewCredentials(), nil
+	}
+	b, err := os.ReadFile(c.tlsCA)
+	if err != nil {
+		return nil, fmt.Errorf("-tls-ca (HELPLINE_TLS_CA) %q: cannot be read", c.tlsCA)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("-tls-ca (HELPLINE_TLS_CA) %q: holds no PEM certificate", c.tlsCA)
+	}
+	return credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}), nil
 }

@@ -29,8 +29,10 @@ func Subject(eventType string) string { return SubjectPrefix + eventType }
 // dir, listening on listen ("host:port"; port 0 picks a free one). With
 // syncAlways every write is fsynced before it is acknowledged (survives
 // power loss, costs throughput); otherwise JetStream syncs every two minutes
-// and a process crash loses nothing, since the OS has the writes.
-func Embedded(listen, dir string, syncAlways bool) (*server.Server, error) {
+// and a process crash loses nothing, since the OS has the writes. When
+// auth.User is set, clients must authenticate as auth.User with
+// auth.Password.
+func Embedded(listen, dir string, syncAlways bool, auth ClientAuth) (*server.Server, error) {
 	host, portStr, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, fmt.Errorf("nats listen address %q: %w", listen, err)
@@ -51,6 +53,8 @@ func Embedded(listen, dir string, syncAlways bool) (*server.Server, error) {
 		SyncAlways: syncAlways,
 		NoSigs:     true,
 		NoLog:      true,
+		Username:   auth.User,
+		Password:   auth.Password,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -64,9 +68,48 @@ func Embedded(listen, dir string, syncAlways bool) (*server.Server, error) {
 	return srv, nil
 }
 
-// Connect connects to url and reconnects forever.
-func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(url,
+// ClientAuth is how a client authenticates to NATS and verifies it. Every
+// field is optional.
+type ClientAuth struct {
+	// CA is a PEM bundle verifying the servers' certificates; it implies TLS.
+	CA string
+	// Cert and Key are a client certificate and its key (PEM files).
+	Cert, Key string
+	// NKeyFile holds an nkey seed (SU...) the client signs the server's nonce with.
+	NKeyFile string
+	// User and Password are user/password credentials.
+	User, Password string
+}
+
+// Options are the nats.go options for a.
+func (a ClientAuth) Options() ([]nats.Option, error) {
+	var opts []nats.Option
+	if a.CA != "" {
+		opts = append(opts, nats.RootCAs(a.CA))
+	}
+	if a.Cert != "" || a.Key != "" {
+		opts = append(opts, nats.ClientCert(a.Cert, a.Key))
+	}
+	if a.NKeyFile != "" {
+		o, err := nats.NkeyOptionFromSeed(a.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats nkey %s: %w", a.NKeyFile, err)
+		}
+		opts = append(opts, o)
+	}
+	if a.User != "" {
+		opts = append(opts, nats.UserInfo(a.User, a.Password))
+	}
+	return opts, nil
+}
+
+// Connect connects to url, authenticating with auth, and reconnects forever.
+func Connect(url, name string, auth ClientAuth, log *slog.Logger) (*nats.Conn, error) {
+	authOpts, err := auth.Options()
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, append(authOpts,
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
@@ -77,10 +120,13 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 				log.Warn("nats disconnected", "err", err)
 			}
 		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Warn("nats error", "err", err) // an authorization violation among them
+		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrl())
 		}),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to nats %s: %w", url, err)
 	}

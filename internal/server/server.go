@@ -5,6 +5,10 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +16,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -25,6 +31,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -124,7 +131,24 @@ type Config struct {
 	// gateways) whose X-Forwarded-For/Forwarded headers and whose
 	// x-helpline-client-address gRPC metadata are believed.
 	TrustedProxies []netip.Prefix
+	// TLSCert and TLSKey are PEM files; when set, gRPC and HTTP serve TLS,
+	// reloading the pair when the files change (checked every TLSWatch, zero
+	// means 10 s) and on ReloadTLS.
+	TLSCert, TLSKey string
+	TLSWatch        time.Duration
+	// TLSCA is a PEM bundle verifying the gRPC servers of RESTTargets. They
+	// are dialled over TLS when it is set or this process serves TLS (with
+	// the system's roots when it is empty).
+	TLSCA string
+	// NATSAuth is how this process authenticates to NATSURL. With the
+	// embedded server, NATSAuth.User (default "helpline") and
+	// NATSAuth.Password are the credentials it requires; an empty password
+	// is replaced by a random one written to DataDir/nats-password (0600).
+	NATSAuth natsbus.ClientAuth
 }
+
+// EmbeddedNATSUser is the embedded NATS server's user when Config.NATSAuth.User is empty.
+const EmbeddedNATSUser = "helpline"
 
 // Server is a running process.
 type Server struct {
@@ -132,6 +156,12 @@ type Server struct {
 	HTTPAddr net.Addr
 	// NATSURL is where this process's NATS is (the embedded one's client URL when embedded).
 	NATSURL string
+	// NATSUser is the embedded NATS server's user, and NATSPasswordFile
+	// the file holding its generated password (empty when the password was
+	// configured); both empty with an external NATS.
+	NATSUser, NATSPasswordFile string
+	// TLS reports whether gRPC and HTTP serve TLS.
+	TLS bool
 
 	log      *slog.Logger
 	pool     *pgxpool.Pool
@@ -142,6 +172,7 @@ type Server struct {
 	metrics  *metrics.Metrics
 	http     *http.Server
 	health   *health.Server
+	cert     *certificate // nil without TLS
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	errs     chan error
@@ -175,15 +206,25 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, err
 		}
 	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if s.cert, err = newCertificate(cfg.TLSCert, cfg.TLSKey, log.With("component", "tls")); err != nil {
+			return nil, err
+		}
+		s.TLS = true
+	}
 	s.NATSURL = cfg.NATSURL
+	natsAuth := cfg.NATSAuth
 	if s.NATSURL == "" {
-		if s.embedded, err = natsbus.Embedded(cfg.NATSListen, cfg.DataDir, cfg.NATSSyncAlways); err != nil {
+		if natsAuth, err = s.embeddedAuth(cfg); err != nil {
+			return nil, err
+		}
+		if s.embedded, err = natsbus.Embedded(cfg.NATSListen, cfg.DataDir, cfg.NATSSyncAlways, natsAuth); err != nil {
 			return nil, err
 		}
 		s.NATSURL = s.embedded.ClientURL()
-		log.Info("embedded NATS JetStream started", "url", s.NATSURL, "store", cfg.DataDir)
+		log.Info("embedded NATS JetStream started", "url", s.NATSURL, "store", cfg.DataDir, "user", s.NATSUser)
 	}
-	if s.nc, err = natsbus.Connect(s.NATSURL, "helpline", log); err != nil {
+	if s.nc, err = natsbus.Connect(s.NATSURL, "helpline", natsAuth, log); err != nil {
 		return nil, err
 	}
 	js, err := jetstream.New(s.nc)
@@ -220,13 +261,22 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	limit := newLimiter(cfg.MaxInFlight)
 	addrs := clientaddr.NewResolver(cfg.TrustedProxies)
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
-	s.grpc = grpc.NewServer(
+	var serverOpts []grpc.ServerOption
+	if s.cert != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(s.cert.serverConfig())))
+		watch := cfg.TLSWatch
+		if watch <= 0 {
+			watch = 10 * time.Second
+		}
+		s.goRun(func() { s.cert.Watch(bg, watch) })
+	}
+	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.ForceServerCodec(rpccodec.Codec{}),
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
-	)
+	)...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -328,8 +378,14 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		s.http.RegisterOnShutdown(ui.Close)
+		serveHTTP := s.http.Serve
+		if s.cert != nil {
+			// ServeTLS adds h2 and http/1.1 to the configuration's protocols.
+			s.http.TLSConfig = s.cert.serverConfig()
+			serveHTTP = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+		}
 		s.goRun(func() {
-			if err := s.http.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := serveHTTP(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
 			}
 		})
@@ -403,12 +459,29 @@ var rpcServices = map[string]string{
 // not served over REST here.
 func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 	}
 	// Only this connection carries the process's secret: the server believes
 	// the client addresses its calls name.
-	local, err := grpc.NewClient(loopback(s.GRPCAddr), append(opts, clientaddr.OwnConnection()...)...)
+	localCreds, remoteCreds := insecure.NewCredentials(), insecure.NewCredentials()
+	if s.cert != nil {
+		localCreds = credentials.NewTLS(s.cert.loopbackConfig())
+	}
+	if s.cert != nil || cfg.TLSCA != "" {
+		remote := &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.TLSCA != "" {
+			b, err := os.ReadFile(cfg.TLSCA)
+			if err != nil {
+				return nil, fmt.Errorf("tls ca: %w", err)
+			}
+			remote.RootCAs = x509.NewCertPool()
+			if !remote.RootCAs.AppendCertsFromPEM(b) {
+				return nil, fmt.Errorf("tls ca %s: no PEM certificate in it", cfg.TLSCA)
+			}
+		}
+		remoteCreds = credentials.NewTLS(remote)
+	}
+	local, err := grpc.NewClient(loopback(s.GRPCAddr), append(append(opts, grpc.WithTransportCredentials(localCreds)), clientaddr.OwnConnection()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("rest gateway: %w", err)
 	}
@@ -425,7 +498,7 @@ func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
 			continue
 		}
 		if byTarget[target] == nil {
-			c, err := grpc.NewClient(target, append(opts, grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
+			c, err := grpc.NewClient(target, append(opts, grpc.WithTransportCredentials(remoteCreds), grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
 			if err != nil {
 				return nil, fmt.Errorf("rest gateway: %s at %s: %w", short, target, err)
 			}
@@ -435,6 +508,45 @@ func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
 		out[full] = byTarget[target]
 	}
 	return out, nil
+}
+
+// ReloadTLS reads the certificate and key files again (on SIGHUP); on an
+// error the served pair stays, and the error is logged and returned.
+// Without TLS it does nothing.
+func (s *Server) ReloadTLS() error {
+	if s.cert == nil {
+		return nil
+	}
+	return s.cert.reloadAndLog("reload requested")
+}
+
+// embeddedAuth is the user and password the embedded NATS server requires:
+// the configured ones, or user helpline with a random password, written to
+// DataDir/nats-password (mode 0600) for other processes on this machine
+// (helpline outbox replay).
+func (s *Server) embeddedAuth(cfg Config) (natsbus.ClientAuth, error) {
+	a := natsbus.ClientAuth{User: cfg.NATSAuth.User, Password: cfg.NATSAuth.Password}
+	if a.User == "" {
+		a.User = EmbeddedNATSUser
+	}
+	s.NATSUser = a.User
+	if a.Password != "" {
+		return a, nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return a, err
+	}
+	a.Password = base64.RawURLEncoding.EncodeToString(b)
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return a, fmt.Errorf("nats data dir: %w", err)
+	}
+	s.NATSPasswordFile = filepath.Join(cfg.DataDir, "nats-password")
+	_ = os.Remove(s.NATSPasswordFile) // a file of another mode is replaced, not reused
+	if err := os.WriteFile(s.NATSPasswordFile, []byte(a.Password+"\n"), 0o600); err != nil {
+		return a, fmt.Errorf("nats password file: %w", err)
+	}
+	return a, nil
 }
 
 // loopback is the address this process dials to reach its own gRPC server.

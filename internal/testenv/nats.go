@@ -45,7 +45,7 @@ func (n *NATS) Start() {
 	n.t.Helper()
 	var err error
 	for i := 0; i < 50; i++ { // the port may linger briefly after a stop
-		if n.Server, err = natsbus.Embedded(n.listen, n.dir, false); err == nil {
+		if n.Server, err = natsbus.Embedded(n.listen, n.dir, false, natsbus.ClientAuth{}); err == nil {
 			n.URL = n.Server.ClientURL()
 			return
 		}
@@ -66,7 +66,7 @@ func (n *NATS) Stop() {
 // Connect returns a JetStream client on n with the complaint stream in place.
 func (n *NATS) Connect(t testing.TB) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := natsbus.Connect(n.URL, t.Name(), Logger(t))
+	nc, err := natsbus.Connect(n.URL, t.Name(), natsbus.ClientAuth{}, Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

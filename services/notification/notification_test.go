@@ -397,7 +397,7 @@ func TestWebhookRetriesAndDeliversOnce(t *testing.T) {
 		natsbus.Subject("registered")).Scan(&payload, &eventID); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(env.Server.NATSURL)
+	nc, err := nats.Connect(env.Server.NATSURL, env.NATSUserInfo())
 	if err != nil {
 		t.Fatal(err)
 	}

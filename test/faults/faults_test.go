@@ -386,7 +386,7 @@ func jobFixtures(t *testing.T, pool *pgxpool.Pool, addrs ...string) (escalate, e
 
 func streamInfo(t *testing.T, urls string) *jetstream.StreamInfo {
 	t.Helper()
-	nc, err := nats.Connect(urls, nats.Timeout(2*time.Second))
+	nc, err := nats.Connect(urls, natsAuth, nats.Timeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -900,7 +900,7 @@ func check(t *testing.T, e checkEnv) row {
 			t.Errorf("%s is not running after the load: %v", s.name, err)
 		}
 	}
-	nc, err := nats.Connect(e.natsURL, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true), nats.Timeout(2*time.Second))
+	nc, err := nats.Connect(e.natsURL, natsAuth, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true), nats.Timeout(2*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1354,6 +1354,18 @@ func logDir(t testing.TB) string {
 	return dir
 }
 
+// The NATS nodes require authentication; the servers and this test's own
+// clients give it (the password through the environment, as in production).
+const (
+	natsUser     = "helpline"
+	natsPassword = "faults-nats-password"
+)
+
+var (
+	natsEnv  = []string{"HELPLINE_NATS_PASSWORD=" + natsPassword}
+	natsAuth = nats.UserInfo(natsUser, natsPassword)
+)
+
 // natsNode is one helpline-nats process.
 type natsNode struct {
 	*proc
@@ -1372,7 +1384,7 @@ func startNATS(t testing.TB, name, addr, cluster, routes string) *natsNode {
 	if cluster != "" {
 		args = append(args, "-cluster", cluster, "-routes", routes, "-cluster-name", "helpline-faults")
 	}
-	n := &natsNode{proc: newProc(t, name, bins.nats, childEnv(), args...), name: name, addr: addr, url: "nats://" + addr, store: store}
+	n := &natsNode{proc: newProc(t, name, bins.nats, childEnv(natsEnv...), append(args, "-user", natsUser)...), name: name, addr: addr, url: "nats://" + addr, store: store}
 	n.start()
 	return n
 }
@@ -1389,7 +1401,7 @@ func waitJetStream(t testing.TB, urls string, timeout time.Duration, nodes ...*n
 				t.Fatalf("%s exited: %v", n.name, err)
 			}
 		}
-		nc, err := nats.Connect(urls, nats.Timeout(time.Second))
+		nc, err := nats.Connect(urls, natsAuth, nats.Timeout(time.Second))
 		if err == nil {
 			js, _ := jetstream.New(nc)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -1437,7 +1449,7 @@ func startServer(t testing.TB, name string, o serveOpts) *server {
 		"-log-level", "warn",
 	}
 	args = append(args, o.extra...)
-	s := &server{proc: newProc(t, name, bins.helpline, childEnv(), args...), addr: addr}
+	s := &server{proc: newProc(t, name, bins.helpline, childEnv(append(natsEnv, "HELPLINE_NATS_USER="+natsUser)...), args...), addr: addr}
 	s.start()
 	s.waitReady(60 * time.Second)
 	return s
