@@ -402,6 +402,7 @@ const benchPassword = "bench-demo-password"
 // benchChosenPassword replaces the one-time password of the agents the
 // bench creates, at their first login.
 const benchChosenPassword = "bench-password-of-my-own"
+
 // benchNATSPassword is the password the server's embedded NATS requires;
 // the benchmark subscribes to it too.
 const benchNATSPassword = "helpline-bench-nats"
