@@ -62,7 +62,12 @@ func (b *browser) lifecycle(t *testing.T, label string) string {
 	a.Open("/console/#/agent")
 	a.TypeIn("#lookup-phone", "98160 12345")
 	a.Click("#lookup-form button[type=submit]")
-	a.Find("#previous")
+	for i := 0; !strings.Contains(a.Text("#previous"), "arlier complaints"); i++ { // "Earlier complaints" or "No earlier complaints"
+		if i == 100 {
+			t.Fatalf("%s: the phone lookup never answered: %s", label, a.Text("main"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	a.JS(`document.getElementById("reg-name").focus();`)
 	tab, enter := "\uE004", "\uE007"
 	a.Keys("Ram Singh" + tab + tab + tab + "Shimla" + tab + "Theog" + tab + tab + "Theog bazaar" + tab + tab +
@@ -121,8 +126,18 @@ func (b *browser) lifecycle(t *testing.T, label string) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	o.Open("/console/#/complaint/" + docket)
-	o.WaitText("main dl", "Closed")
+	for i := 0; ; i++ { // the page shows the complaint as it was when opened
+		o.Open("/console/#/agent")
+		o.Open("/console/#/complaint/" + docket)
+		o.Find("main dl")
+		if strings.Contains(o.Text("main dl"), "Closed") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("%s: %s never closed: %s", label, docket, o.Text("main dl"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	a.Screenshot(shotName(label, "3-closed"))
 	return docket
 }
@@ -140,7 +155,7 @@ func (b *browser) firstLogin(t *testing.T, d *deployment, user string) {
 	}
 	var l struct{ Token string }
 	_ = json.Unmarshal([]byte(body), &l)
-	oneTime := "one-time-" + user
+	oneTime := "a temporary password 4711"
 	req, _ := http.NewRequest("POST", api+"/v1/users", strings.NewReader(fmt.Sprintf(
 		`{"username": %q, "displayName": "New Officer", "role": "ROLE_OFFICER", "password": %q}`, user, oneTime)))
 	req.Header.Set("Authorization", "Bearer "+l.Token)
@@ -155,13 +170,20 @@ func (b *browser) firstLogin(t *testing.T, d *deployment, user string) {
 	s := b.signIn(t, user, oneTime)
 	s.Find("#password-form")
 	s.Screenshot(shotName(user, "change-password"))
-	newPassword := "a new password for " + user
-	s.TypeIn("#password-old", oneTime)
-	s.TypeIn("#password-new", newPassword)
-	s.TypeIn("#password-repeat", newPassword)
+	newPassword := "my own secret, chosen at first login"
+	s.TypeIn("#pw-old", oneTime)
+	s.TypeIn("#pw-new", newPassword)
+	s.TypeIn("#pw-again", newPassword)
 	s.Click("#password-form button[type=submit]")
+	for i := 0; string(s.JS(`return document.getElementById("password-form") === null;`)) != "true"; i++ {
+		if i == 100 {
+			s.Screenshot(shotName(user, "failed-change"))
+			t.Fatalf("%s: the change-password screen stayed: %s", user, s.Text("main"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	s.Find("#logout:not([hidden])")
-	s.WaitText("main h1", "")
+	s.Screenshot(shotName(user, "after-change"))
 	if code, _, body := login(t, c, api+"/v1/login", user, newPassword, ""); code != 200 || strings.Contains(body, `"passwordChangeRequired":true`) {
 		t.Fatalf("%s with the new password: %d %s", user, code, body)
 	}
