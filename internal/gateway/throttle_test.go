@@ -237,7 +237,7 @@ func TestRESTReplicasShareCounters(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	replica, err := server.Start(context.Background(), server.Config{
 		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", DatabaseURL: testenv.URL(t, env.Pool), DBMaxConns: 4,
-		NATSURL: env.Server.NATSURL, DataDir: dir, Services: []string{server.ServiceIdentity},
+		NATSURL: env.Server.NATSURL, NATSAuth: env.NATSAuth(), DataDir: dir, Services: []string{server.ServiceIdentity},
 		Retention: time.Hour, Clock: env.Clock, Password: password.Cheap, TrustedProxies: proxy,
 	}, testenv.Logger(t))
 	if err != nil {

@@ -188,6 +188,13 @@ func (p *Proc) Stop() {
 // Kill ends the process with SIGKILL (kill -9).
 func (p *Proc) Kill() { p.Signal(syscall.SIGKILL, 10*time.Second) }
 
+// Starts is how many times the process was started.
+func (p *Proc) Starts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
+}
+
 // DumpLog copies the end of the process's output into the test log.
 func (p *Proc) DumpLog() {
 	b, err := os.ReadFile(p.log)

@@ -15,12 +15,9 @@
 package faults
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +46,7 @@ import (
 	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/natsbus"
 	"github.com/helpline/helpline/internal/testenv"
+	"github.com/helpline/helpline/internal/testproc"
 	"github.com/helpline/helpline/services/notification"
 	"github.com/helpline/helpline/services/routing"
 	"github.com/helpline/helpline/services/satisfaction"
@@ -187,7 +184,7 @@ func seededDB(t *testing.T) (string, *pgxpool.Pool) {
 
 func singleNATS(t *testing.T) *natsNode {
 	t.Helper()
-	n := startNATS(t, "nats", freeAddr(t), "", "")
+	n := startNATS(t, "nats", testproc.FreeAddr(t), "", "")
 	waitJetStream(t, n.url, 30*time.Second, n)
 	return n
 }
@@ -200,10 +197,10 @@ func scenarioKillServer(t *testing.T) row {
 	l := newLoad(t, "kill9", srv.addr)
 	l.run(30*time.Second, func(start time.Time) {
 		sleepUntil(start.Add(10 * time.Second))
-		srv.kill()
+		srv.Kill()
 		t.Logf("%v: helpline killed with SIGKILL", since(start))
 		time.Sleep(time.Second)
-		srv.start()
+		srv.Start()
 		srv.waitReady(60 * time.Second)
 		t.Logf("%v: helpline restarted and serving", since(start))
 	})
@@ -220,12 +217,12 @@ func scenarioNATSDown(t *testing.T) row {
 	var down, up time.Time
 	l.run(40*time.Second, func(start time.Time) {
 		sleepUntil(start.Add(8 * time.Second))
-		n.stop()
+		n.Stop()
 		down = time.Now()
 		t.Logf("%v: NATS stopped (SIGTERM)", since(start))
 		sleepUntil(down.Add(20 * time.Second))
 		up = time.Now()
-		n.start()
+		n.Start()
 		waitJetStream(t, n.url, 30*time.Second, n)
 		t.Logf("%v: NATS started again after %v", since(start), up.Sub(down).Round(time.Millisecond))
 	})
@@ -257,8 +254,8 @@ func scenarioPostgresRestart(t *testing.T) row {
 	})
 	// The test's own pool lost its connections too; pgxpool replaces them.
 	r := check(t, checkEnv{pool: pool, natsURL: n.url, servers: []*server{srv}, load: l})
-	if srv.starts != 1 {
-		t.Errorf("the server was started %d times; it must recover without a restart", srv.starts)
+	if srv.Starts() != 1 {
+		t.Errorf("the server was started %d times; it must recover without a restart", srv.Starts())
 	}
 	if l.codeCount(codes.Unavailable) == 0 {
 		t.Errorf("no caller got UNAVAILABLE while PostgreSQL restarted (errors: %s)", l.errorSummary())
@@ -277,8 +274,8 @@ func scenarioNATSCluster(t *testing.T) row {
 	url, pool := seededDB(t)
 	var clientAddrs, routeAddrs []string
 	for range 3 {
-		clientAddrs = append(clientAddrs, freeAddr(t))
-		routeAddrs = append(routeAddrs, freeAddr(t))
+		clientAddrs = append(clientAddrs, testproc.FreeAddr(t))
+		routeAddrs = append(routeAddrs, testproc.FreeAddr(t))
 	}
 	var nodes []*natsNode
 	var urls []string
@@ -305,7 +302,7 @@ func scenarioNATSCluster(t *testing.T) row {
 				}
 			}
 		}
-		victim.kill()
+		victim.Kill()
 		t.Logf("%v: NATS node %s (the stream leader) killed with SIGKILL", since(start), victim.name)
 	})
 	return check(t, checkEnv{pool: pool, natsURL: natsURL, servers: []*server{srv}, load: l})
@@ -896,8 +893,8 @@ func check(t *testing.T, e checkEnv) row {
 	ctx := context.Background()
 	r := row{acked: len(e.load.acked), errors: e.load.errorSummary()}
 	for _, s := range e.servers {
-		if ok, err := s.running(); !ok {
-			t.Errorf("%s is not running after the load: %v", s.name, err)
+		if ok, err := s.Running(); !ok {
+			t.Errorf("%s is not running after the load: %v", s.Name, err)
 		}
 	}
 	nc, err := nats.Connect(e.natsURL, natsAuth, nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true), nats.Timeout(2*time.Second))
@@ -1159,199 +1156,14 @@ func buildAndRun(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(dir)
 	bins.dir = dir
-	bins.helpline = filepath.Join(dir, "helpline")
-	bins.nats = filepath.Join(dir, "helpline-nats")
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = "/usr/local/go/bin/go"
-	}
 	start := time.Now()
-	for out, pkg := range map[string]string{bins.helpline: "./cmd/helpline", bins.nats: "./cmd/helpline-nats"} {
-		cmd := exec.Command(goBin, "build", "-o", out, pkg)
-		cmd.Dir = moduleRoot
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-		}
+	built, err := testproc.Build(moduleRoot, dir, "./cmd/helpline", "./cmd/helpline-nats")
+	if err != nil {
+		return 0, err
 	}
+	bins.helpline, bins.nats = built["./cmd/helpline"], built["./cmd/helpline-nats"]
 	fmt.Printf("faults: built helpline and helpline-nats in %v\n", time.Since(start).Round(time.Millisecond))
 	return m.Run(), nil
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freeAddr(t testing.TB) string { return "127.0.0.1:" + strconv.Itoa(freePort(t)) }
-
-// childEnv is this process's environment without any HELPLINE_ variable
-// (make exports HELPLINE_DATABASE_URL, for example), plus extra.
-func childEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HELPLINE_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
-
-// proc is a child process that can be stopped, killed and started again
-// with the same arguments. Its output goes to a log file that is copied
-// into the test log when the test fails. Whatever runs at cleanup is
-// killed with SIGKILL.
-type proc struct {
-	t    testing.TB
-	name string
-	bin  string
-	args []string
-	env  []string
-	log  string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	done   chan struct{}
-	exit   error
-	starts int
-}
-
-func newProc(t testing.TB, name, bin string, env []string, args ...string) *proc {
-	t.Helper()
-	p := &proc{t: t, name: name, bin: bin, args: args, env: env, log: filepath.Join(logDir(t), name+".log")}
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			p.dumpLog()
-		}
-	})
-	return p
-}
-
-// start starts the process; it fails the test when it cannot.
-func (p *proc) start() {
-	p.t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd != nil && !isDone(p.done) {
-		p.t.Fatalf("%s: started while running", p.name)
-	}
-	f, err := os.OpenFile(p.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.starts++
-	fmt.Fprintf(f, "==== %s start #%d at %s: %s %s\n", p.name, p.starts, time.Now().Format(time.TimeOnly+".000"), p.bin, strings.Join(p.args, " "))
-	cmd := exec.Command(p.bin, p.args...)
-	cmd.Env = p.env
-	cmd.Stdout, cmd.Stderr = f, f
-	// Should this test process die, its children die with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		p.t.Fatalf("start %s: %v", p.name, err)
-	}
-	done := make(chan struct{})
-	p.cmd, p.done, p.exit = cmd, done, nil
-	go func() {
-		err := cmd.Wait()
-		fmt.Fprintf(f, "==== %s exited at %s: %v\n", p.name, time.Now().Format(time.TimeOnly+".000"), err)
-		f.Close()
-		p.mu.Lock()
-		p.exit = err
-		p.mu.Unlock()
-		close(done)
-	}()
-}
-
-func isDone(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
-}
-
-// running reports whether the process is running, and how it ended if not.
-func (p *proc) running() (bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return false, errors.New("never started")
-	}
-	if isDone(p.done) {
-		return false, p.exit
-	}
-	return true, nil
-}
-
-// signal sends sig and waits up to wait for the process to end; then it
-// kills it. It reports whether the process ended within wait.
-func (p *proc) signal(sig syscall.Signal, wait time.Duration) bool {
-	p.mu.Lock()
-	cmd, done := p.cmd, p.done
-	p.mu.Unlock()
-	if cmd == nil || isDone(done) {
-		return true
-	}
-	_ = cmd.Process.Signal(sig)
-	select {
-	case <-done:
-		return true
-	case <-time.After(wait):
-		_ = cmd.Process.Kill()
-		<-done
-		return false
-	}
-}
-
-// stop ends the process gracefully (SIGTERM), killing it after 20 seconds.
-func (p *proc) stop() {
-	p.t.Helper()
-	if !p.signal(syscall.SIGTERM, 20*time.Second) {
-		p.t.Errorf("%s did not stop within 20s of SIGTERM; killed", p.name)
-	}
-}
-
-// kill ends the process with SIGKILL (kill -9).
-func (p *proc) kill() { p.signal(syscall.SIGKILL, 10*time.Second) }
-
-// dumpLog copies the end of the process's output into the test log.
-func (p *proc) dumpLog() {
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		return
-	}
-	const max = 24 << 10
-	if len(b) > max {
-		b = b[len(b)-max:]
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			b = b[i+1:]
-		}
-		b = append([]byte("[... earlier output cut ...]\n"), b...)
-	}
-	p.t.Logf("---- output of %s (%s) ----\n%s", p.name, p.log, b)
-}
-
-// logDir is where a test's process logs go: a temporary directory, or,
-// when HELPLINE_FAULTS_LOG_DIR is set, a directory under it named after
-// the test that is kept afterwards.
-func logDir(t testing.TB) string {
-	root := os.Getenv("HELPLINE_FAULTS_LOG_DIR")
-	if root == "" {
-		return t.TempDir()
-	}
-	dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "_"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // The NATS nodes require authentication; the servers and this test's own
@@ -1368,7 +1180,7 @@ var (
 
 // natsNode is one helpline-nats process.
 type natsNode struct {
-	*proc
+	*testproc.Proc
 	name  string
 	addr  string
 	url   string
@@ -1384,8 +1196,8 @@ func startNATS(t testing.TB, name, addr, cluster, routes string) *natsNode {
 	if cluster != "" {
 		args = append(args, "-cluster", cluster, "-routes", routes, "-cluster-name", "helpline-faults")
 	}
-	n := &natsNode{proc: newProc(t, name, bins.nats, childEnv(natsEnv...), append(args, "-user", natsUser)...), name: name, addr: addr, url: "nats://" + addr, store: store}
-	n.start()
+	n := &natsNode{Proc: testproc.New(t, testproc.LogDir(t, "HELPLINE_FAULTS_LOG_DIR"), name, bins.nats, testproc.ChildEnv(natsEnv...), append(args, "-user", natsUser)...), name: name, addr: addr, url: "nats://" + addr, store: store}
+	n.Start()
 	return n
 }
 
@@ -1397,7 +1209,7 @@ func waitJetStream(t testing.TB, urls string, timeout time.Duration, nodes ...*n
 	var last error
 	for time.Now().Before(deadline) {
 		for _, n := range nodes {
-			if ok, err := n.running(); !ok {
+			if ok, err := n.Running(); !ok {
 				t.Fatalf("%s exited: %v", n.name, err)
 			}
 		}
@@ -1420,7 +1232,8 @@ func waitJetStream(t testing.TB, urls string, timeout time.Duration, nodes ...*n
 
 // server is one `helpline serve` process.
 type server struct {
-	*proc
+	*testproc.Proc
+	t    testing.TB
 	addr string
 }
 
@@ -1434,7 +1247,7 @@ type serveOpts struct {
 
 func startServer(t testing.TB, name string, o serveOpts) *server {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := testproc.FreeAddr(t)
 	if o.replicas < 1 {
 		o.replicas = 1
 	}
@@ -1449,8 +1262,8 @@ func startServer(t testing.TB, name string, o serveOpts) *server {
 		"-log-level", "warn",
 	}
 	args = append(args, o.extra...)
-	s := &server{proc: newProc(t, name, bins.helpline, childEnv(append(natsEnv, "HELPLINE_NATS_USER="+natsUser)...), args...), addr: addr}
-	s.start()
+	s := &server{Proc: testproc.New(t, testproc.LogDir(t, "HELPLINE_FAULTS_LOG_DIR"), name, bins.helpline, testproc.ChildEnv(append(natsEnv, "HELPLINE_NATS_USER="+natsUser)...), args...), t: t, addr: addr}
+	s.Start()
 	s.waitReady(60 * time.Second)
 	return s
 }
@@ -1467,8 +1280,8 @@ func (s *server) waitReady(timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
-		if ok, err := s.running(); !ok {
-			s.t.Fatalf("%s exited while starting: %v", s.name, err)
+		if ok, err := s.Running(); !ok {
+			s.t.Fatalf("%s exited while starting: %v", s.Name, err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		resp, err := h.Check(ctx, &healthpb.HealthCheckRequest{})
@@ -1479,7 +1292,7 @@ func (s *server) waitReady(timeout time.Duration) {
 		last = err
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.t.Fatalf("%s not serving on %s within %v: %v", s.name, s.addr, timeout, last)
+	s.t.Fatalf("%s not serving on %s within %v: %v", s.Name, s.addr, timeout, last)
 }
 
 // dial returns a client connection that reconnects quickly, as an agent's
@@ -1536,7 +1349,7 @@ func startOwnPostgres(t testing.TB) *ownPostgres {
 	if root == "" {
 		root = "/var/tmp/helpline-pg"
 	}
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	pg := &ownPostgres{t: t, name: fmt.Sprintf("faults-%d", port), port: port}
 	pg.dir = filepath.Join(root, pg.name)
 	run := func(name string, args ...string) {
@@ -1580,7 +1393,7 @@ func startOwnPostgres(t testing.TB) *ownPostgres {
 	}
 	pg.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/helpline?sslmode=disable", port)
 	seed := exec.Command(bins.helpline, "seed", "-database-url", pg.url, "-log-level", "warn")
-	seed.Env = childEnv("HELPLINE_DEMO_PASSWORD=" + demoPassword)
+	seed.Env = testproc.ChildEnv("HELPLINE_DEMO_PASSWORD=" + demoPassword)
 	if b, err := seed.CombinedOutput(); err != nil {
 		t.Fatalf("helpline seed: %v\n%s", err, b)
 	}
