@@ -108,6 +108,9 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 			return err
 		}
 	}
+	if r.Status == Resolved || r.Status == Closed {
+		withdrawProposal(r)
+	}
 	r.Version++
 	r.UpdatedAt = now
 	b.Queue(`
@@ -133,6 +136,16 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		historyRow(r, ch.Action, from, ch.Note, who, now)...)
 	return outbox.Queue(ctx, b, event(r, ch.Action, from, ch.Note, who, now))
+}
+
+// withdrawProposal clears a pending special-closure proposal: no RESOLVED
+// or CLOSED complaint carries one (an approved closure keeps its reason).
+func withdrawProposal(r *Record) {
+	if !r.SpecialClosurePending {
+		return
+	}
+	r.SpecialClosurePending = false
+	r.SpecialReason, r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.SpecialProposer = "", "", "", nil, ""
 }
 
 // historyColumns are the complaint_history columns historyRow fills.

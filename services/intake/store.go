@@ -83,7 +83,8 @@ func (s *store) search(ctx context.Context, f searchFilter, scope func(context.C
 		where = append(where, "c.status = "+arg(string(complaint.Closed)))
 	}
 	if f.specialPending {
-		where = append(where, "c.special_closure_pending")
+		// Only complaints a decision can be made on: never RESOLVED or CLOSED.
+		where = append(where, "c.special_closure_pending AND c.status NOT IN ('RESOLVED', 'CLOSED')")
 	}
 	if f.escalated {
 		where = append(where, "c.escalation_count > 0 AND c.status <> "+arg(string(complaint.Closed)))

@@ -26,6 +26,9 @@ type command struct {
 	expected int64
 	action   complaint.Action
 	note     string
+	// annotate, when set, returns what the history note adds about the
+	// complaint as locked (before the change).
+	annotate func(r *complaint.Record) string
 	// prepare runs with the complaint locked and the caller authorized, and
 	// returns the mutation of the transition (nil for none).
 	prepare func(ctx context.Context, tx pgx.Tx, r *complaint.Record, now time.Time) (func(*complaint.Record) error, error)
@@ -67,7 +70,13 @@ func (s *Service) run(ctx context.Context, cmd command) (*helplinev1.Complaint, 
 				return err
 			}
 		}
-		return complaint.Apply(ctx, tx, rec, complaint.Change{Action: cmd.action, Note: cmd.note, ExpectedVersion: cmd.expected, Mutate: mutate}, now)
+		note := cmd.note
+		if cmd.annotate != nil {
+			if extra := cmd.annotate(rec); extra != "" {
+				note = strings.TrimSpace(note + "\n" + extra)
+			}
+		}
+		return complaint.Apply(ctx, tx, rec, complaint.Change{Action: cmd.action, Note: note, ExpectedVersion: cmd.expected, Mutate: mutate}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -167,19 +176,28 @@ func (s *Service) ResumeComplaint(ctx context.Context, req *helplinev1.ResumeCom
 	return &helplinev1.ResumeComplaintResponse{Complaint: c}, err
 }
 
-// ResolveComplaint resolves with an action-taken report.
+// ResolveComplaint resolves with an action-taken report. A pending special
+// closure proposal is withdrawn (the citizen is asked instead), and the
+// history entry says so.
 func (s *Service) ResolveComplaint(ctx context.Context, req *helplinev1.ResolveComplaintRequest) (*helplinev1.ResolveComplaintResponse, error) {
 	atr, err := input.LongText("action_taken_report", req.GetActionTakenReport(), maxText, true)
 	if err != nil {
 		return nil, err
 	}
 	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Resolve, note: atr,
+		annotate: func(r *complaint.Record) string {
+			if !r.SpecialClosurePending {
+				return ""
+			}
+			return fmt.Sprintf("(the special closure proposal of %s, %s, is withdrawn by the resolution)", orNone(r.SpecialProposer), r.SpecialReason)
+		},
 		prepare: func(_ context.Context, _ pgx.Tx, _ *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			return func(r *complaint.Record) error {
 				r.ResolvedAt, r.ActionTakenReport = &now, atr
 				onTime := r.SLADueAt == nil || !now.After(*r.SLADueAt)
 				r.ResolvedOnTime = &onTime
 				r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
+				clearProposal(r)
 				return nil
 			}, nil
 		}})
