@@ -367,7 +367,8 @@ func (s *Service) DecideSpecialClosure(ctx context.Context, req *helplinev1.Deci
 }
 
 // LinkComplaints links two complaints about the same issue, in both
-// directions, with a history entry on each.
+// directions, with a history entry on each; expected_version and
+// linked_expected_version, when set, must be the two complaints' versions.
 func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkComplaintsRequest) (*helplinev1.LinkComplaintsResponse, error) {
 	a, err := complaint.ParseDocket("docket", req.GetDocket())
 	if err != nil {
@@ -384,6 +385,13 @@ func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkCompla
 	if err != nil {
 		return nil, err
 	}
+	if err := expectedVersion(req.GetExpectedVersion()); err != nil {
+		return nil, err
+	}
+	if req.GetLinkedExpectedVersion() < 0 {
+		return nil, apperr.Invalid("linked_expected_version", "must not be negative")
+	}
+	expected := map[string]int64{a: req.GetExpectedVersion(), b: req.GetLinkedExpectedVersion()}
 	now := s.clock.Now()
 	var first *complaint.Record
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -415,7 +423,8 @@ func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkCompla
 			r := recs[pair[0]]
 			r.LinkedDockets = append(r.LinkedDockets, pair[1])
 			slices.Sort(r.LinkedDockets)
-			if err := complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Link, Note: strings.TrimSuffix("linked to "+pair[1]+": "+note, ": ")}, now); err != nil {
+			if err := complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Link, Note: strings.TrimSuffix("linked to "+pair[1]+": "+note, ": "),
+				ExpectedVersion: expected[pair[0]]}, now); err != nil {
 				return err
 			}
 		}
