@@ -231,6 +231,9 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.category, err = input.Code("category_code", req.GetCategoryCode(), false); err != nil {
 		return nil, err
 	}
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "category_code", complaint.CategoryCode, f.category); err != nil {
+		return nil, err
+	}
 	f.specialPending, f.escalated = req.GetSpecialClosurePending(), req.GetEscalated()
 	if req.GetRegisteredByMe() {
 		f.registeredBy = caller.From(ctx).Username

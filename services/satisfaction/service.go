@@ -78,6 +78,9 @@ func (s *Service) ListPendingFeedback(ctx context.Context, req *helplinev1.ListP
 	if err != nil {
 		return nil, err
 	}
+	if err := complaint.CheckFilterCode(ctx, s.pool, "district_code", complaint.DistrictCode, district); err != nil {
+		return nil, err
+	}
 	var afterAt *time.Time
 	var afterID int64
 	if after != nil {
