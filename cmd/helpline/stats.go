@@ -45,12 +45,16 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	cal := calendarFromEnv()
+	if err := cal.Validate(); err != nil {
+		return err
+	}
 	pool, err := db.Open(ctx, c.DatabaseURL, 4)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	svc := stats.New(pool, clock.Real{}, calendarFromEnv(), log, stats.DefaultGrades)
+	svc := stats.New(pool, clock.Real{}, cal, log, stats.DefaultGrades)
 	admin := caller.With(ctx, caller.Caller{Username: "operator:" + osUser(), Role: caller.Admin})
 
 	var table statstable.Table
