@@ -140,7 +140,7 @@ func RollupFromFacts(ctx context.Context, tx pgx.Tx) error {
 		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'NO_RESPONSE')",
 		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'SPECIAL')",
 		"count(*) FILTER (WHERE status = 'CLOSED')",
-		"sum(reopened)", "sum(escalated)", "sum(reached)",
+		"sum(reopened)", "sum(escalated)", "count(*) FILTER (WHERE reached > 0)",
 		"count(*) FILTER (WHERE resolved AND sla_met)", "sum(assignments)", "sum(acks_on_time)",
 	}
 	for i := 0; i < 12; i++ {
