@@ -121,8 +121,9 @@ var Table = map[Action]Rule{
 	FeedbackUnreachable:  {From: []Status{Resolved}, Roles: agent, Event: "feedback_recorded"},
 	FeedbackExpire:       {From: []Status{Resolved}, To: Closed, Roles: system, Event: "closed"},
 	FollowUp:             {From: notClosed, Roles: agent, Event: "follow_up_added"},
-	Note:                 {From: notClosed, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
-	Link:                 {From: AllStatuses, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
+	// The system notes why it left a complaint for the supervisor (no held post above).
+	Note: {From: notClosed, Roles: []caller.Role{caller.Officer, caller.Supervisor, caller.System}, Event: "note_added"},
+	Link: {From: AllStatuses, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
 }
 
 // Allows reports whether action may start from status.

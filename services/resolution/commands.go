@@ -209,6 +209,7 @@ func unassign(r *complaint.Record) {
 	r.DepartmentID, r.DepartmentCode = nil, ""
 	r.PostID, r.PostCode, r.Officer = nil, "", ""
 	r.Level, r.SLADueAt, r.OnHoldSince = 0, nil, nil
+	r.SupervisorFlag = "" // the unrouted queue is the supervisor's anyway
 	clearProposal(r)
 }
 
@@ -242,7 +243,9 @@ func (s *Service) TransferComplaint(ctx context.Context, req *helplinev1.Transfe
 	if err != nil {
 		return nil, err
 	}
+	var extra string // set by prepare: the post has no holder
 	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Transfer, note: note,
+		annotate: func(*complaint.Record) string { return extra },
 		prepare: func(ctx context.Context, tx pgx.Tx, rec *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			var categoryID, ownDept int64
 			err := tx.QueryRow(ctx, `SELECT id, department_id FROM categories WHERE code = $1`, category).Scan(&categoryID, &ownDept)
@@ -278,6 +281,9 @@ func (s *Service) TransferComplaint(ctx context.Context, req *helplinev1.Transfe
 				return nil, err
 			}
 			assign := complaint.AssignTo(post, due, ackDue)
+			if post.Holder == "" {
+				extra = complaint.NoHolderFlag(post) + ": flagged for the supervisor"
+			}
 			return func(r *complaint.Record) error {
 				clearProposal(r)
 				r.CategoryID, r.CategoryCode, r.OnHoldSince = categoryID, category, nil
