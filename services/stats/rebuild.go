@@ -85,6 +85,9 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 // assigning actions put a complaint at a post, to be acknowledged in a working day.
 var assigning = map[string]bool{"route": true, "assign": true, "transfer": true, "escalate": true, "feedback_not_satisfied": true}
 
+// closures are the actions that close a complaint, and their closure.
+var closures = map[string]string{"feedback_satisfied": "SATISFIED", "feedback_expired": "NO_RESPONSE", "approve_special_closure": "SPECIAL"}
+
 // factFromHistory computes the fact of one complaint from its audit trail,
 // the way the live consumer derives it from the latest event.
 func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
@@ -94,13 +97,15 @@ func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
 		Department: last.department, District: last.district, Category: last.category, Officer: last.post,
 		Channel: last.channel, Line: last.line, Status: last.toStatus, Bucket: -1,
 	}
-	if f.Status == "CLOSED" {
-		f.Closure = map[string]string{"feedback_satisfied": "SATISFIED", "feedback_expired": "NO_RESPONSE", "approve_special_closure": "SPECIAL"}[last.action]
-	}
 	var lastResolve *historyRow
 	var ackDue *time.Time
 	for i := range hist {
 		h := &hist[i]
+		// The closure is that of the action that closed the complaint, not
+		// of the last entry: a link may follow the closure.
+		if c, ok := closures[h.action]; ok && h.toStatus == "CLOSED" {
+			f.Closure = c
+		}
 		switch {
 		case h.action == "escalate":
 			f.Escalated++
@@ -122,6 +127,9 @@ func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
 			due := cal.DueAt(h.at, 1)
 			ackDue = &due
 		}
+	}
+	if f.Status != "CLOSED" {
+		f.Closure = ""
 	}
 	f.Resolved = f.Status == "RESOLVED" || (f.Status == "CLOSED" && (f.Closure == "SATISFIED" || f.Closure == "NO_RESPONSE"))
 	if f.Resolved && lastResolve != nil {
