@@ -77,9 +77,44 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		return RollupFromFacts(ctx, tx)
+		if err := RollupFromFacts(ctx, tx); err != nil {
+			return err
+		}
+		return s.regrade(ctx, tx)
 	})
 	return n, err
+}
+
+// regrade recomputes the frozen grades of every month from the history
+// (as at each month's last second, IST), keeping when they were frozen:
+// the figures come out the same, since they depend on the history alone.
+func (s *Service) regrade(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT month, min(frozen_at) FROM stats_grades GROUP BY month ORDER BY month`)
+	if err != nil {
+		return fmt.Errorf("read frozen months: %w", err)
+	}
+	type frozenMonth struct{ month, at time.Time }
+	months, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (frozenMonth, error) {
+		var m frozenMonth
+		return m, r.Scan(&m.month, &m.at)
+	})
+	if err != nil {
+		return fmt.Errorf("read frozen months: %w", err)
+	}
+	for _, m := range months {
+		_, last := monthBounds(m.month)
+		grades, err := s.computeGrades(ctx, m.month, last)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM stats_grades WHERE month = $1`, m.month); err != nil {
+			return fmt.Errorf("regrade: %w", err)
+		}
+		if err := insertGrades(ctx, tx, m.month, grades, m.at); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // assigning actions put a complaint at a post, to be acknowledged in a working day.
