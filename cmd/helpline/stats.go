@@ -49,6 +49,10 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err != nil {
 		return err
 	}
+	cal := calendarFromEnv()
+	if err := cal.Validate(); err != nil {
+		return err
+	}
 	pool, err := db.Open(ctx, c.DatabaseURL, 4)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ package calendar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,22 @@ func EndOfDay(t time.Time) time.Time {
 	return Day(t).Add(24*time.Hour - time.Second)
 }
 
+// Validate refuses a weekly off that names something other than a day of
+// the week, or that leaves no working day (no deadline could be computed).
+func (c Calendar) Validate() error {
+	off := map[time.Weekday]bool{}
+	for _, w := range c.WeeklyOff {
+		if w < time.Sunday || w > time.Saturday {
+			return fmt.Errorf("weekly off: %d is not a day of the week", int(w))
+		}
+		off[w] = true
+	}
+	if len(off) == 7 {
+		return errors.New("weekly off: every day of the week is off, which leaves no working day for SLA deadlines")
+	}
+	return nil
+}
+
 func (c Calendar) weeklyOff(d time.Time) bool {
 	for _, w := range c.WeeklyOff {
 		if d.Weekday() == w {
@@ -63,7 +80,11 @@ func holidays(ctx context.Context, q Querier, from time.Time, days int) (map[str
 }
 
 // DueAt returns the end (23:59:59 IST) of the n-th working day after from.
+// A calendar that fails Validate returns its error.
 func (c Calendar) DueAt(ctx context.Context, q Querier, from time.Time, n int) (time.Time, error) {
+	if err := c.Validate(); err != nil {
+		return time.Time{}, err
+	}
 	if n < 1 {
 		n = 1
 	}
@@ -112,8 +133,11 @@ type Fixed struct {
 	holidays map[string]bool
 }
 
-// Load reads every holiday.
+// Load reads every holiday; a calendar that fails Validate returns its error.
 func (c Calendar) Load(ctx context.Context, q Querier) (Fixed, error) {
+	if err := c.Validate(); err != nil {
+		return Fixed{}, err
+	}
 	rows, err := q.Query(ctx, `SELECT day::text FROM holidays`)
 	if err != nil {
 		return Fixed{}, fmt.Errorf("read holidays: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,45 @@ func PostByCode(ctx context.Context, q Querier, code string) (*Post, error) {
 	return scanPost(q.QueryRow(ctx, postSQL+`WHERE p.code = $1`, code))
 }
 
+// Climb is where a complaint goes one level up: the first level above with
+// a post that has a holder, and the levels passed over on the way.
+type Climb struct {
+	// Post is the held post found; nil when there is none above.
+	Post *Post
+	// PassedOver says, for each level skipped, why: no post, or no holder.
+	PassedOver []string
+}
+
+// Why describes the levels passed over ("" when none were).
+func (c Climb) Why() string {
+	if len(c.PassedOver) == 0 {
+		return ""
+	}
+	return "passed over " + strings.Join(c.PassedOver, "; ")
+}
+
+// ClimbFrom finds where a complaint of departmentID in districtID at level
+// goes one level up: level+1, or where that level has no post or its post
+// no holder, the next level up that has a held post (up to 4).
+func ClimbFrom(ctx context.Context, q Querier, departmentID int64, level int, districtID int64) (Climb, error) {
+	var c Climb
+	for l := level + 1; l <= 4; l++ {
+		p, err := PostFor(ctx, q, departmentID, l, districtID)
+		switch {
+		case errors.Is(err, apperr.ErrNotFound):
+			c.PassedOver = append(c.PassedOver, fmt.Sprintf("L%d: the department has no post at that level here", l))
+		case err != nil:
+			return c, err
+		case p.Holder == "":
+			c.PassedOver = append(c.PassedOver, fmt.Sprintf("L%d: post %s has no holder", l, p.Code))
+		default:
+			c.Post = p
+			return c, nil
+		}
+	}
+	return c, nil
+}
+
 // SLADays returns a category's SLA in working days at level (1..4).
 func SLADays(ctx context.Context, q Querier, categoryID int64, level int) (int, error) {
 	var days int
@@ -96,10 +136,21 @@ func AckDue(ctx context.Context, tx pgx.Tx, cal calendar.Calendar, now time.Time
 	return cal.DueAt(ctx, tx, now, 1)
 }
 
+// NoHolderFlag is the supervisor flag of a complaint at a post without a holder.
+func NoHolderFlag(p *Post) string {
+	return fmt.Sprintf("post %s (L%d) has no holder", p.Code, p.Level)
+}
+
 // AssignTo returns a mutation putting the complaint at post with deadline
-// due, to be acknowledged by ackDue; it counts the assignment.
+// due, to be acknowledged by ackDue; it counts the assignment. A post
+// without a holder flags the complaint for the supervisor (nobody would
+// see it); a held post clears the flag.
 func AssignTo(p *Post, due, ackDue time.Time) func(r *Record) error {
 	return func(r *Record) error {
+		r.SupervisorFlag = ""
+		if p.Holder == "" {
+			r.SupervisorFlag = NoHolderFlag(p)
+		}
 		r.Assignments++
 		r.AckDueAt = &ackDue
 		deptID, postID := p.DepartmentID, p.ID

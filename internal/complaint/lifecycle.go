@@ -87,6 +87,9 @@ func hasProposal(r *Record) string {
 
 var (
 	notClosed = []Status{Registered, Unrouted, Assigned, InProgress, OnHold, Resolved, Reopened}
+	// decidable: a special closure is decided only before resolution; once
+	// RESOLVED the citizen is asked instead.
+	decidable = []Status{Registered, Unrouted, Assigned, InProgress, OnHold, Reopened}
 	working   = []Status{Assigned, InProgress, Reopened}
 	system    = []caller.Role{caller.System}
 	officer   = []caller.Role{caller.Officer}
@@ -111,15 +114,16 @@ var Table = map[Action]Rule{
 	Transfer:             {From: working, To: Assigned, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "transferred"},
 	Escalate:             {From: working, To: Assigned, Roles: system, Event: "escalated"},
 	ProposeSpecial:       {From: working, Roles: officer, Event: "special_closure_proposed", Guard: noProposal},
-	ApproveSpecial:       {From: notClosed, To: Closed, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
-	RejectSpecial:        {From: notClosed, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
+	ApproveSpecial:       {From: decidable, To: Closed, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
+	RejectSpecial:        {From: decidable, Roles: deciders, Event: "special_closure_decided", Guard: hasProposal},
 	FeedbackSatisfied:    {From: []Status{Resolved}, To: Closed, Roles: agent, Event: "closed"},
 	FeedbackNotSatisfied: {From: []Status{Resolved}, To: Reopened, Roles: agent, Event: "reopened"},
 	FeedbackUnreachable:  {From: []Status{Resolved}, Roles: agent, Event: "feedback_recorded"},
 	FeedbackExpire:       {From: []Status{Resolved}, To: Closed, Roles: system, Event: "closed"},
 	FollowUp:             {From: notClosed, Roles: agent, Event: "follow_up_added"},
-	Note:                 {From: notClosed, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
-	Link:                 {From: AllStatuses, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
+	// The system notes why it left a complaint for the supervisor (no held post above).
+	Note: {From: notClosed, Roles: []caller.Role{caller.Officer, caller.Supervisor, caller.System}, Event: "note_added"},
+	Link: {From: AllStatuses, Roles: []caller.Role{caller.Officer, caller.Supervisor}, Event: "note_added"},
 }
 
 // Allows reports whether action may start from status.

@@ -72,3 +72,37 @@ func CheckPlace(prefix, district, block, ward string, n Place, blockParent, ward
 	}
 	return n, nil
 }
+
+// CodeKind is a kind of master-data code a filter may name.
+type CodeKind string
+
+// The kinds of code filters name.
+const (
+	DepartmentCode CodeKind = "department"
+	DistrictCode   CodeKind = "district"
+	CategoryCode   CodeKind = "category"
+)
+
+var codeQueries = map[CodeKind]string{
+	DepartmentCode: `SELECT EXISTS (SELECT 1 FROM departments WHERE code = $1)`,
+	DistrictCode:   `SELECT EXISTS (SELECT 1 FROM locations WHERE code = $1 AND kind = 'DISTRICT')`,
+	CategoryCode:   `SELECT EXISTS (SELECT 1 FROM categories WHERE code = $1)`,
+}
+
+// CheckFilterCode answers INVALID_ARGUMENT naming field when code (already
+// checked by input.Code; empty means no filter) is not an existing code of
+// kind: a filter on a code that does not exist is a mistake, not an empty
+// list.
+func CheckFilterCode(ctx context.Context, q Querier, field string, kind CodeKind, code string) error {
+	if code == "" {
+		return nil
+	}
+	var ok bool
+	if err := q.QueryRow(ctx, codeQueries[kind], code).Scan(&ok); err != nil {
+		return fmt.Errorf("check %s code: %w", kind, err)
+	}
+	if !ok {
+		return apperr.Invalid(field, fmt.Sprintf("unknown %s %q", kind, code))
+	}
+	return nil
+}

@@ -97,6 +97,8 @@ func ToProto(r *Record, history []HistoryEntry, v View) *helplinev1.Complaint {
 		LinkedDockets:         r.LinkedDockets,
 		FeedbackAttempts:      int32(r.FeedbackAttempts),
 		RegisteredBy:          r.RegisteredBy,
+		FlaggedForSupervisor:  r.SupervisorFlag != "",
+		SupervisorFlagReason:  r.SupervisorFlag,
 	}
 	if r.SpecialClosurePending {
 		c.SpecialClosure = &helplinev1.SpecialClosureProposal{

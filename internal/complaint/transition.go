@@ -108,6 +108,10 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 			return err
 		}
 	}
+	if r.Status == Resolved || r.Status == Closed {
+		withdrawProposal(r)
+		r.SupervisorFlag = "" // nothing left for the supervisor to fix
+	}
 	r.Version++
 	r.UpdatedAt = now
 	b.Queue(`
@@ -118,7 +122,7 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 		       special_closure_duplicate_of = nullif($19, ''), special_closure_note = nullif($20, ''),
 		       special_closure_proposed_by = $21, feedback_attempts = $22, feedback_first_failed_at = $23,
 		       escalation_count = $24, feedback_reached = $25, resolved_on_time = $26, assignments = $27,
-		       acks_on_time = $28, ack_due_at = $29
+		       acks_on_time = $28, ack_due_at = $29, supervisor_flag = nullif($30, '')
 		WHERE id = $1`,
 		r.ID, r.Version, string(r.Status), r.CategoryID, r.DepartmentID, r.PostID,
 		r.Level, r.SLADueAt, now, r.ResolvedAt, r.ClosedAt,
@@ -126,13 +130,23 @@ func queueChange(ctx context.Context, b *pgx.Batch, r *Record, ch Change, now ti
 		r.OnHoldSince, r.ActionTakenReport, r.SpecialReason,
 		r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.FeedbackAttempts, r.FeedbackFirstFailedAt,
 		r.EscalationCount, r.FeedbackReached, r.ResolvedOnTime, r.Assignments,
-		r.AcksOnTime, r.AckDueAt)
+		r.AcksOnTime, r.AckDueAt, r.SupervisorFlag)
 	b.Queue(`
 		INSERT INTO complaint_history (complaint_id, version, action, from_status, to_status, actor, actor_role, note, at,
 		                               department_code, category_code, district_code, post_code, level, sla_due_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		historyRow(r, ch.Action, from, ch.Note, who, now)...)
 	return outbox.Queue(ctx, b, event(r, ch.Action, from, ch.Note, who, now))
+}
+
+// withdrawProposal clears a pending special-closure proposal: no RESOLVED
+// or CLOSED complaint carries one (an approved closure keeps its reason).
+func withdrawProposal(r *Record) {
+	if !r.SpecialClosurePending {
+		return
+	}
+	r.SpecialClosurePending = false
+	r.SpecialReason, r.SpecialDuplicateOf, r.SpecialNote, r.SpecialProposerID, r.SpecialProposer = "", "", "", nil, ""
 }
 
 // historyColumns are the complaint_history columns historyRow fills.

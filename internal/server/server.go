@@ -191,6 +191,9 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			return nil, fmt.Errorf("unknown service %q (known: %v)", s, AllServices)
 		}
 	}
+	if err := cfg.Calendar.Validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{log: log, errs: make(chan error, 4)}
 	defer func() {
 		if err != nil {

@@ -231,7 +231,10 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 	if f.category, err = input.Code("category_code", req.GetCategoryCode(), false); err != nil {
 		return nil, err
 	}
-	f.specialPending, f.escalated = req.GetSpecialClosurePending(), req.GetEscalated()
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "category_code", complaint.CategoryCode, f.category); err != nil {
+		return nil, err
+	}
+	f.specialPending, f.escalated, f.flagged = req.GetSpecialClosurePending(), req.GetEscalated(), req.GetFlaggedForSupervisor()
 	if req.GetRegisteredByMe() {
 		f.registeredBy = caller.From(ctx).Username
 	}
@@ -245,8 +248,8 @@ func (s *Service) SearchComplaints(ctx context.Context, req *helplinev1.SearchCo
 		return nil, apperr.Invalid("to_date", "must not be before from_date")
 	}
 	if f.phone == "" && f.docket == "" && f.status == "" && f.text == "" && f.registeredBy == "" && f.from == nil &&
-		!f.specialPending && !f.escalated {
-		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status, text, registered_by_me, from_date, special_closure_pending or escalated")
+		!f.specialPending && !f.escalated && !f.flagged {
+		return nil, apperr.Invalid("phone", "give at least one of phone, docket, status, text, registered_by_me, from_date, special_closure_pending, escalated or flagged_for_supervisor")
 	}
 	if f.limit, err = page.Size(req.GetPageSize(), 20, 100); err != nil {
 		return nil, err

@@ -45,6 +45,8 @@ type searchFilter struct {
 	// specialPending and escalated limit to proposals awaiting a decision
 	// and to open complaints escalated at least once.
 	specialPending, escalated bool
+	// flagged limits to open complaints flagged for the supervisor.
+	flagged bool
 	// registeredBy limits to one user's registrations.
 	registeredBy string
 	// from and to bound created_at: [from, to).
@@ -83,7 +85,11 @@ func (s *store) search(ctx context.Context, f searchFilter, scope func(context.C
 		where = append(where, "c.status = "+arg(string(complaint.Closed)))
 	}
 	if f.specialPending {
-		where = append(where, "c.special_closure_pending")
+		// Only complaints a decision can be made on: never RESOLVED or CLOSED.
+		where = append(where, "c.special_closure_pending AND c.status NOT IN ('RESOLVED', 'CLOSED')")
+	}
+	if f.flagged {
+		where = append(where, "c.supervisor_flag IS NOT NULL AND c.status NOT IN ('RESOLVED', 'CLOSED')")
 	}
 	if f.escalated {
 		where = append(where, "c.escalation_count > 0 AND c.status <> "+arg(string(complaint.Closed)))

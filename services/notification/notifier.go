@@ -1,7 +1,8 @@
 // Package notification turns complaint events into notifications to
-// citizens (docket on registration, resolution, closure) and to post holders
-// (new, escalated and reopened complaints), and delivers them through a
-// pluggable sender with retries.
+// citizens (docket on registration, resolution, closure, an approved special
+// closure with its reason) and to officers (new, escalated and reopened
+// complaints to the post holder; a rejected special closure to its
+// proposer), and delivers them through a pluggable sender with retries.
 package notification
 
 import (
@@ -47,7 +48,7 @@ func New(pool *pgxpool.Pool, clk clock.Clock, sender Sender, log *slog.Logger) *
 func (n *Notifier) ConsumerConfig() consumer.Config {
 	return consumer.Config{
 		Name:   ConsumerName,
-		Events: []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed"},
+		Events: []string{"registered", "assigned", "transferred", "escalated", "reopened", "resolved", "closed", "special_closure_decided"},
 		// A late event still sends its message: each event is a message.
 		EveryEvent:   true,
 		BatchHandler: n.handleBatch,
@@ -67,24 +68,47 @@ func (n *Notifier) ConsumerConfig() consumer.Config {
 func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1.ComplaintEvent) error {
 	var ids []int64
 	var posts []string
+	var rejectedIDs, rejectedVersions []int64
 	for _, ev := range evs {
 		ids = append(ids, ev.GetComplaintId())
 		if p := ev.GetSnapshot().GetPost(); p != "" {
 			posts = append(posts, p)
 		}
+		if ev.GetType() == "special_closure_decided" && !approved(ev) {
+			rejectedIDs, rejectedVersions = append(rejectedIDs, ev.GetComplaintId()), append(rejectedVersions, ev.GetVersion())
+		}
 	}
-	type citizen struct{ phone, language, atr string }
+	type citizen struct{ phone, language, atr, reason, duplicateOf string }
 	citizens := map[int64]citizen{}
 	var id int64
 	var c citizen
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, ci.phone, ci.language, c.action_taken_report
+		SELECT c.id, ci.phone, ci.language, c.action_taken_report, coalesce(c.special_closure_reason, ''),
+		       coalesce(c.special_closure_duplicate_of, '')
 		FROM complaints c JOIN citizens ci ON ci.id = c.citizen_id WHERE c.id = ANY($1)`, ids)
 	if err != nil {
 		return fmt.Errorf("read complaints: %w", err)
 	}
-	if _, err := pgx.ForEachRow(rows, []any{&id, &c.phone, &c.language, &c.atr}, func() error { citizens[id] = c; return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&id, &c.phone, &c.language, &c.atr, &c.reason, &c.duplicateOf}, func() error { citizens[id] = c; return nil }); err != nil {
 		return fmt.Errorf("read complaints: %w", err)
+	}
+	// A rejection goes to whoever proposed the closure: the actor of the
+	// latest proposal before the decision (the decision clears it from the complaint).
+	proposers := map[[2]int64]string{}
+	if len(rejectedIDs) > 0 {
+		var version int64
+		var actor string
+		rows, err = tx.Query(ctx, `
+			SELECT DISTINCT ON (u.id, u.v) u.id, u.v, h.actor
+			FROM unnest($1::bigint[], $2::bigint[]) AS u(id, v)
+			JOIN complaint_history h ON h.complaint_id = u.id AND h.version < u.v AND h.action = 'propose_special_closure'
+			ORDER BY u.id, u.v, h.version DESC`, rejectedIDs, rejectedVersions)
+		if err != nil {
+			return fmt.Errorf("read proposers: %w", err)
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&id, &version, &actor}, func() error { proposers[[2]int64{id, version}] = actor; return nil }); err != nil {
+			return fmt.Errorf("read proposers: %w", err)
+		}
 	}
 	holders := map[string]string{}
 	var code, holder string
@@ -108,6 +132,7 @@ func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1
 			Docket: ev.GetDocket(), Helpline: snap.GetHelpline(), Category: snap.GetCategoryCode(), District: snap.GetDistrictCode(),
 			Post: snap.GetPost(), ATR: who.atr, Level: int(snap.GetLevel()),
 			Closure: snap.GetClosure().String()[len("CLOSURE_"):],
+			Reason:  who.reason, DuplicateOf: who.duplicateOf,
 		}
 		if snap.GetSlaDueAt() != nil {
 			t := snap.GetSlaDueAt().AsTime()
@@ -118,8 +143,16 @@ func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1
 			recipients, languages, bodies = append(recipients, recipient), append(languages, language), append(bodies, body)
 			complaintIDs = append(complaintIDs, ev.GetComplaintId())
 		}
-		switch ev.GetType() {
-		case "registered", "resolved", "closed":
+		switch {
+		case ev.GetType() == "special_closure_decided" && approved(ev):
+			if who.phone != "" {
+				add("phone:"+who.phone, who.language, citizenMessage("special_closure_approved", who.language, f))
+			}
+		case ev.GetType() == "special_closure_decided":
+			if p := proposers[[2]int64{ev.GetComplaintId(), ev.GetVersion()}]; p != "" {
+				add("user:"+p, "en", officerMessage("special_closure_rejected", f))
+			}
+		case ev.GetType() == "registered", ev.GetType() == "resolved", ev.GetType() == "closed":
 			if who.phone != "" {
 				add("phone:"+who.phone, who.language, citizenMessage(ev.GetType(), who.language, f))
 			}
@@ -142,6 +175,11 @@ func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1
 		return fmt.Errorf("write notifications: %w", err)
 	}
 	return nil
+}
+
+// approved reports whether a special_closure_decided event approved the closure.
+func approved(ev *helplinev1.ComplaintEvent) bool {
+	return ev.GetSnapshot().GetStatus() == helplinev1.ComplaintStatus_COMPLAINT_STATUS_CLOSED
 }
 
 // RunDispatcher delivers pending notifications until ctx ends, woken by new

@@ -26,6 +26,9 @@ type command struct {
 	expected int64
 	action   complaint.Action
 	note     string
+	// annotate, when set, returns what the history note adds about the
+	// complaint as locked (before the change).
+	annotate func(r *complaint.Record) string
 	// prepare runs with the complaint locked and the caller authorized, and
 	// returns the mutation of the transition (nil for none).
 	prepare func(ctx context.Context, tx pgx.Tx, r *complaint.Record, now time.Time) (func(*complaint.Record) error, error)
@@ -67,7 +70,13 @@ func (s *Service) run(ctx context.Context, cmd command) (*helplinev1.Complaint, 
 				return err
 			}
 		}
-		return complaint.Apply(ctx, tx, rec, complaint.Change{Action: cmd.action, Note: cmd.note, ExpectedVersion: cmd.expected, Mutate: mutate}, now)
+		note := cmd.note
+		if cmd.annotate != nil {
+			if extra := cmd.annotate(rec); extra != "" {
+				note = strings.TrimSpace(note + "\n" + extra)
+			}
+		}
+		return complaint.Apply(ctx, tx, rec, complaint.Change{Action: cmd.action, Note: note, ExpectedVersion: cmd.expected, Mutate: mutate}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -167,19 +176,28 @@ func (s *Service) ResumeComplaint(ctx context.Context, req *helplinev1.ResumeCom
 	return &helplinev1.ResumeComplaintResponse{Complaint: c}, err
 }
 
-// ResolveComplaint resolves with an action-taken report.
+// ResolveComplaint resolves with an action-taken report. A pending special
+// closure proposal is withdrawn (the citizen is asked instead), and the
+// history entry says so.
 func (s *Service) ResolveComplaint(ctx context.Context, req *helplinev1.ResolveComplaintRequest) (*helplinev1.ResolveComplaintResponse, error) {
 	atr, err := input.LongText("action_taken_report", req.GetActionTakenReport(), maxText, true)
 	if err != nil {
 		return nil, err
 	}
 	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Resolve, note: atr,
+		annotate: func(r *complaint.Record) string {
+			if !r.SpecialClosurePending {
+				return ""
+			}
+			return fmt.Sprintf("(the special closure proposal of %s, %s, is withdrawn by the resolution)", orNone(r.SpecialProposer), r.SpecialReason)
+		},
 		prepare: func(_ context.Context, _ pgx.Tx, _ *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			return func(r *complaint.Record) error {
 				r.ResolvedAt, r.ActionTakenReport = &now, atr
 				onTime := r.SLADueAt == nil || !now.After(*r.SLADueAt)
 				r.ResolvedOnTime = &onTime
 				r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
+				clearProposal(r)
 				return nil
 			}, nil
 		}})
@@ -191,6 +209,7 @@ func unassign(r *complaint.Record) {
 	r.DepartmentID, r.DepartmentCode = nil, ""
 	r.PostID, r.PostCode, r.Officer = nil, "", ""
 	r.Level, r.SLADueAt, r.OnHoldSince = 0, nil, nil
+	r.SupervisorFlag = "" // the unrouted queue is the supervisor's anyway
 	clearProposal(r)
 }
 
@@ -224,7 +243,9 @@ func (s *Service) TransferComplaint(ctx context.Context, req *helplinev1.Transfe
 	if err != nil {
 		return nil, err
 	}
+	var extra string // set by prepare: the post has no holder
 	c, err := s.run(ctx, command{docket: req.GetDocket(), expected: req.GetExpectedVersion(), action: complaint.Transfer, note: note,
+		annotate: func(*complaint.Record) string { return extra },
 		prepare: func(ctx context.Context, tx pgx.Tx, rec *complaint.Record, now time.Time) (func(*complaint.Record) error, error) {
 			var categoryID, ownDept int64
 			err := tx.QueryRow(ctx, `SELECT id, department_id FROM categories WHERE code = $1`, category).Scan(&categoryID, &ownDept)
@@ -260,6 +281,9 @@ func (s *Service) TransferComplaint(ctx context.Context, req *helplinev1.Transfe
 				return nil, err
 			}
 			assign := complaint.AssignTo(post, due, ackDue)
+			if post.Holder == "" {
+				extra = complaint.NoHolderFlag(post) + ": flagged for the supervisor"
+			}
 			return func(r *complaint.Record) error {
 				clearProposal(r)
 				r.CategoryID, r.CategoryCode, r.OnHoldSince = categoryID, category, nil
@@ -349,7 +373,8 @@ func (s *Service) DecideSpecialClosure(ctx context.Context, req *helplinev1.Deci
 }
 
 // LinkComplaints links two complaints about the same issue, in both
-// directions, with a history entry on each.
+// directions, with a history entry on each; expected_version and
+// linked_expected_version, when set, must be the two complaints' versions.
 func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkComplaintsRequest) (*helplinev1.LinkComplaintsResponse, error) {
 	a, err := complaint.ParseDocket("docket", req.GetDocket())
 	if err != nil {
@@ -366,6 +391,13 @@ func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkCompla
 	if err != nil {
 		return nil, err
 	}
+	if err := expectedVersion(req.GetExpectedVersion()); err != nil {
+		return nil, err
+	}
+	if req.GetLinkedExpectedVersion() < 0 {
+		return nil, apperr.Invalid("linked_expected_version", "must not be negative")
+	}
+	expected := map[string]int64{a: req.GetExpectedVersion(), b: req.GetLinkedExpectedVersion()}
 	now := s.clock.Now()
 	var first *complaint.Record
 	err = db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
@@ -397,7 +429,8 @@ func (s *Service) LinkComplaints(ctx context.Context, req *helplinev1.LinkCompla
 			r := recs[pair[0]]
 			r.LinkedDockets = append(r.LinkedDockets, pair[1])
 			slices.Sort(r.LinkedDockets)
-			if err := complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Link, Note: strings.TrimSuffix("linked to "+pair[1]+": "+note, ": ")}, now); err != nil {
+			if err := complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Link, Note: strings.TrimSuffix("linked to "+pair[1]+": "+note, ": "),
+				ExpectedVersion: expected[pair[0]]}, now); err != nil {
 				return err
 			}
 		}

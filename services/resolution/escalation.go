@@ -2,13 +2,13 @@ package resolution
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
@@ -45,13 +45,14 @@ func (s *Service) RunEscalation(ctx context.Context, interval time.Duration) {
 // right now is left to the next run (and not escalated if it got resolved).
 func (s *Service) EscalateDue(ctx context.Context) (int, error) {
 	ctx = caller.With(ctx, caller.SystemCaller)
-	total := 0
+	total, wrote := 0, false
 	var afterID int64
 	for {
-		n, last, err := s.escalateBatch(ctx, afterID)
+		n, flagged, last, err := s.escalateBatch(ctx, afterID)
 		total += n
+		wrote = wrote || flagged > 0
 		if err != nil || last == 0 {
-			if total > 0 {
+			if total > 0 || wrote {
 				s.wake()
 			}
 			return total, err
@@ -61,11 +62,11 @@ func (s *Service) EscalateDue(ctx context.Context) (int, error) {
 }
 
 // escalateBatch escalates one batch of due complaints with ids above
-// afterID; it returns how many it escalated and the last id it looked at
-// (0 when there were none).
-func (s *Service) escalateBatch(ctx context.Context, afterID int64) (int, int64, error) {
+// afterID; it returns how many it escalated, how many it newly flagged for
+// the supervisor, and the last id it looked at (0 when there were none).
+func (s *Service) escalateBatch(ctx context.Context, afterID int64) (int, int, int64, error) {
 	now := s.clock.Now()
-	escalated := 0
+	escalated, flagged := 0, 0
 	var last int64
 	err := db.InTx(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
@@ -81,60 +82,72 @@ func (s *Service) escalateBatch(ctx context.Context, afterID int64) (int, int64,
 		}
 		for _, id := range ids {
 			last = id
-			ok, err := s.escalate(ctx, tx, id, now)
+			ok, flag, err := s.escalate(ctx, tx, id, now)
 			if err != nil {
 				return err
 			}
 			if ok {
 				escalated++
 			}
+			if flag {
+				flagged++
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return escalated, last, nil
+	return escalated, flagged, last, nil
 }
 
-// escalate moves one locked complaint up a level; false when no higher
-// post exists (it stays, overdue, and is reported).
-func (s *Service) escalate(ctx context.Context, tx pgx.Tx, id int64, now time.Time) (bool, error) {
+// escalate moves one locked complaint up a level: to level+1, or where
+// that level has no post or its post no holder, to the next level up with a
+// held post, the history naming each level passed over and why. Where no
+// held post exists above, the complaint stays at its level, flagged for the
+// supervisor, and a history note says why (once: escalated is false, and
+// flagged is true only when the note was written now).
+func (s *Service) escalate(ctx context.Context, tx pgx.Tx, id int64, now time.Time) (escalated, flagged bool, err error) {
 	r, err := complaint.LockByID(ctx, tx, id)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if r.DepartmentID == nil || r.SLADueAt == nil || !r.SLADueAt.Before(now) {
-		return false, nil
+		return false, false, nil
 	}
-	var post *complaint.Post
-	for level := r.Level + 1; level <= 4 && post == nil; level++ {
-		post, err = complaint.PostFor(ctx, tx, *r.DepartmentID, level, r.DistrictID)
-		if errors.Is(err, apperr.ErrNotFound) {
-			post, err = nil, nil
-		}
-		if err != nil {
-			return false, err
-		}
-	}
-	if post == nil {
-		s.log.Warn("overdue complaint has no higher post to escalate to", "docket", r.Docket, "department", r.DepartmentCode, "level", r.Level)
-		return false, nil
+	climb, err := complaint.ClimbFrom(ctx, tx, *r.DepartmentID, r.Level, r.DistrictID)
+	if err != nil {
+		return false, false, err
 	}
 	passed := *r.SLADueAt
+	note := fmt.Sprintf("SLA passed at L%d (%s, deadline %s)", r.Level, r.PostCode, passed.In(clock.IST).Format("2006-01-02 15:04 MST"))
+	if climb.Post == nil {
+		flag := fmt.Sprintf("SLA passed at L%d and no level above has a held post (%s)", r.Level, strings.Join(climb.PassedOver, "; "))
+		if r.SupervisorFlag == flag {
+			return false, false, nil // said already
+		}
+		s.log.Warn("overdue complaint has no held post above: flagged for the supervisor", "docket", r.Docket, "department", r.DepartmentCode, "level", r.Level)
+		err = complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Note,
+			Note:   note + "; no escalation: " + climb.Why() + "; it stays at L" + strconv.Itoa(r.Level) + ", flagged for the supervisor",
+			Mutate: func(r *complaint.Record) error { r.SupervisorFlag = flag; return nil }}, now)
+		return false, err == nil, err
+	}
+	post := climb.Post
+	if why := climb.Why(); why != "" {
+		note += "; " + why
+	}
 	due, err := complaint.Deadline(ctx, tx, s.calendar, r.CategoryID, post.Level, passed)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	note := fmt.Sprintf("SLA passed at L%d (%s, deadline %s)", r.Level, r.PostCode, passed.In(clock.IST).Format("2006-01-02 15:04 MST"))
 	ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	assign := complaint.AssignTo(post, due, ackDue)
 	err = complaint.Apply(ctx, tx, r, complaint.Change{Action: complaint.Escalate, Note: note, Mutate: func(r *complaint.Record) error {
 		r.EscalationCount++
 		return assign(r)
 	}}, now)
-	return err == nil, err
+	return err == nil, false, err
 }

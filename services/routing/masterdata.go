@@ -203,6 +203,9 @@ func (s *Service) ListCategories(ctx context.Context, req *helplinev1.ListCatego
 	if err != nil {
 		return nil, err
 	}
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "department_code", complaint.DepartmentCode, dept); err != nil {
+		return nil, err
+	}
 	rows, err := s.store.pool.Query(ctx, `
 		SELECT c.code, d.code, c.name, c.name_hi, c.sla_days FROM categories c JOIN departments d ON d.id = c.department_id
 		WHERE $1 = '' OR d.code = $1 ORDER BY c.code`, dept)
@@ -326,6 +329,12 @@ func (s *Service) ListPosts(ctx context.Context, req *helplinev1.ListPostsReques
 	if err != nil {
 		return nil, err
 	}
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "department_code", complaint.DepartmentCode, dept); err != nil {
+		return nil, err
+	}
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "district_code", complaint.DistrictCode, district); err != nil {
+		return nil, err
+	}
 	if req.GetLevel() < 0 || req.GetLevel() > 4 {
 		return nil, apperr.Invalid("level", "must be 0 (any) or 1 to 4")
 	}
@@ -398,6 +407,9 @@ func (s *Service) upsertRoutingRule(ctx context.Context, q dbtx, req *helplinev1
 func (s *Service) ListRoutingRules(ctx context.Context, req *helplinev1.ListRoutingRulesRequest) (*helplinev1.ListRoutingRulesResponse, error) {
 	cat, err := input.Code("category_code", req.GetCategoryCode(), false)
 	if err != nil {
+		return nil, err
+	}
+	if err := complaint.CheckFilterCode(ctx, s.store.pool, "category_code", complaint.CategoryCode, cat); err != nil {
 		return nil, err
 	}
 	rows, err := s.store.pool.Query(ctx, `

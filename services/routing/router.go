@@ -74,6 +74,9 @@ func (s *Service) routeBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1.C
 		ch := complaint.Change{Action: complaint.RouteNone, Note: d.why}
 		if d.post != nil {
 			ch = complaint.Change{Action: complaint.Route, Mutate: complaint.AssignTo(d.post, cal.DueAt(now, sla[rec.CategoryID]), ackDue)}
+			if d.post.Holder == "" {
+				ch.Note = complaint.NoHolderFlag(d.post) + ": flagged for the supervisor"
+			}
 		}
 		todo, changes = append(todo, rec), append(changes, ch)
 	}

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,6 +78,9 @@ func (s *Service) ListPendingFeedback(ctx context.Context, req *helplinev1.ListP
 	}
 	district, err := input.Code("district_code", req.GetDistrictCode(), false)
 	if err != nil {
+		return nil, err
+	}
+	if err := complaint.CheckFilterCode(ctx, s.pool, "district_code", complaint.DistrictCode, district); err != nil {
 		return nil, err
 	}
 	var afterAt *time.Time
@@ -162,11 +167,14 @@ func (s *Service) RecordFeedback(ctx context.Context, req *helplinev1.RecordFeed
 			return err
 		}
 		level := rec.Level
-		mutate, err := s.outcome(ctx, tx, rec, action, now)
+		mutate, why, err := s.outcome(ctx, tx, rec, action, now)
 		if err != nil {
 			return err
 		}
 		note := feedbackNote(outcome, req.GetSatisfied(), req.GetRating(), comment)
+		if why != "" {
+			note += "\n" + why
+		}
 		if err := complaint.Apply(ctx, tx, rec, complaint.Change{Action: action, Note: note, ExpectedVersion: req.GetExpectedVersion(), Mutate: mutate}, now); err != nil {
 			return err
 		}
@@ -211,15 +219,16 @@ func feedbackNote(outcome string, satisfied bool, rating int32, comment string) 
 	return n
 }
 
-// outcome returns the mutation of a feedback action on rec.
-func (s *Service) outcome(ctx context.Context, tx pgx.Tx, rec *complaint.Record, action complaint.Action, now time.Time) (func(*complaint.Record) error, error) {
+// outcome returns the mutation of a feedback action on rec, and what the
+// history note adds about where a reopened complaint went.
+func (s *Service) outcome(ctx context.Context, tx pgx.Tx, rec *complaint.Record, action complaint.Action, now time.Time) (func(*complaint.Record) error, string, error) {
 	switch action {
 	case complaint.FeedbackSatisfied:
 		return func(r *complaint.Record) error {
 			r.ClosedAt, r.Closure = &now, "SATISFIED"
 			r.FeedbackReached++
 			return nil
-		}, nil
+		}, "", nil
 	case complaint.FeedbackUnreachable:
 		return func(r *complaint.Record) error {
 			r.FeedbackAttempts++
@@ -227,37 +236,61 @@ func (s *Service) outcome(ctx context.Context, tx pgx.Tx, rec *complaint.Record,
 				r.FeedbackFirstFailedAt = &now
 			}
 			return nil
-		}, nil
+		}, "", nil
 	}
-	// Not satisfied: back to the department one level up (L4 stays L4), with a fresh deadline.
+	// Not satisfied: back to the department one level up (L4 stays L4), with
+	// a fresh deadline; where that level has no post or no holder, the next
+	// level up with a held post; where there is none, the same level,
+	// flagged for the supervisor.
 	if rec.Status != complaint.Resolved || rec.DepartmentID == nil {
-		return nil, nil // Apply refuses it
+		return nil, "", nil // Apply refuses it
 	}
 	var post *complaint.Post
-	for level := min(rec.Level+1, 4); level >= rec.Level && post == nil; level-- {
-		p, err := complaint.PostFor(ctx, tx, *rec.DepartmentID, level, rec.DistrictID)
-		if err != nil && !errors.Is(err, apperr.ErrNotFound) {
-			return nil, err
+	var why, flag string
+	if rec.Level < 4 {
+		climb, err := complaint.ClimbFrom(ctx, tx, *rec.DepartmentID, rec.Level, rec.DistrictID)
+		if err != nil {
+			return nil, "", err
+		}
+		post, why = climb.Post, climb.Why()
+		if post == nil {
+			flag = fmt.Sprintf("reopened at L%d: no level above has a held post (%s)", rec.Level, strings.Join(climb.PassedOver, "; "))
+			why = "no level above has a held post: " + why + "; it stays at L" + strconv.Itoa(rec.Level) + ", flagged for the supervisor"
+		}
+	}
+	if post == nil {
+		p, err := complaint.PostFor(ctx, tx, *rec.DepartmentID, rec.Level, rec.DistrictID)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil, "", apperr.Precondition("the department has no post to reopen complaint %s at", rec.Docket)
+		}
+		if err != nil {
+			return nil, "", err
 		}
 		post = p
 	}
-	if post == nil {
-		return nil, apperr.Precondition("the department has no post to reopen complaint %s at", rec.Docket)
-	}
 	due, err := complaint.Deadline(ctx, tx, s.calendar, rec.CategoryID, post.Level, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ackDue, err := complaint.AckDue(ctx, tx, s.calendar, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	assign := complaint.AssignTo(post, due, ackDue)
+	if flag == "" && post.Holder == "" {
+		why = strings.TrimPrefix(why+"; "+complaint.NoHolderFlag(post)+": flagged for the supervisor", "; ")
+	}
 	return func(r *complaint.Record) error {
 		r.ReopenCount++
 		r.FeedbackReached++
 		r.ResolvedAt, r.ResolvedOnTime = nil, nil
 		r.FeedbackAttempts, r.FeedbackFirstFailedAt = 0, nil
-		return assign(r)
-	}, nil
+		if err := assign(r); err != nil {
+			return err
+		}
+		if flag != "" {
+			r.SupervisorFlag = flag
+		}
+		return nil
+	}, why, nil
 }

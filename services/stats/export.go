@@ -18,7 +18,7 @@ import (
 // first, without personal data, within the caller's scope.
 func (s *Service) ExportComplaints(req *helplinev1.ExportComplaintsRequest, stream helplinev1.StatsService_ExportComplaintsServer) error {
 	ctx := stream.Context()
-	dept, district, err := codeFilters(req.GetDepartmentCode(), req.GetDistrictCode())
+	dept, district, err := s.codeFilters(ctx, req.GetDepartmentCode(), req.GetDistrictCode())
 	if err != nil {
 		return err
 	}

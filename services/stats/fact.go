@@ -114,7 +114,10 @@ func (f Fact) contribution() Counters {
 	c[cClosed] = b(closed)
 	c[cReopened] = int64(f.Reopened)
 	c[cEscalated] = int64(f.Escalated)
-	c[cReached] = int64(f.Reached)
+	// Complaints with at least one reached feedback call (not calls): the
+	// denominator of "satisfied / feedback reached", whose numerator, the
+	// complaints whose latest reached call was satisfied, is cSatisfied.
+	c[cReached] = b(f.Reached > 0)
 	c[cSLAMet] = b(f.Resolved && f.SLAMet)
 	c[cAssignments] = int64(f.Assignments)
 	c[cAcksOnTime] = int64(f.AcksOnTime)

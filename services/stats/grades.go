@@ -15,10 +15,12 @@ import (
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clock"
 )
 
 // GetDepartmentGrades scores departments for a month: complaints registered
-// that month, measured at the month's end and then frozen.
+// that month, as they stood at the month's last second (IST) by their
+// history, frozen once computed; the month in progress is scored as of now.
 func (s *Service) GetDepartmentGrades(ctx context.Context, req *helplinev1.GetDepartmentGradesRequest) (*helplinev1.GetDepartmentGradesResponse, error) {
 	today := calendar.Day(s.clock.Now())
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -39,7 +41,7 @@ func (s *Service) GetDepartmentGrades(ctx context.Context, req *helplinev1.GetDe
 	if month.Before(current) {
 		grades, frozenAt, err = s.FreezeGrades(ctx, month)
 	} else {
-		grades, err = s.computeGrades(ctx, month)
+		grades, err = s.computeGrades(ctx, month, s.clock.Now())
 	}
 	if err != nil {
 		return nil, err
@@ -74,20 +76,14 @@ func (s *Service) FreezeGrades(ctx context.Context, month time.Time) ([]*helplin
 	if err != nil || !at.IsZero() {
 		return grades, at, err
 	}
-	computed, err := s.computeGrades(ctx, month)
+	_, last := monthBounds(month)
+	computed, err := s.computeGrades(ctx, month, last)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
 	now := s.clock.Now()
-	b := &pgx.Batch{}
-	for _, g := range computed {
-		b.Queue(`INSERT INTO stats_grades (month, department, registered, score, grade, rank, satisfied_share, pending_over_50_share,
-			special_share, unacknowledged_share, frozen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-			month.Format(time.DateOnly), g.GetDepartmentCode(), g.GetRegistered(), g.GetScore(), g.GetGrade(), g.GetRank(),
-			g.GetSatisfiedShare(), g.GetPendingOver_50Share(), g.GetSpecialClosureShare(), g.GetUnacknowledgedShare(), now)
-	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, time.Time{}, fmt.Errorf("freeze grades: %w", err)
+	if err := insertGrades(ctx, s.pool, month, computed, now); err != nil {
+		return nil, time.Time{}, err
 	}
 	if len(computed) == 0 {
 		return nil, now, nil
@@ -114,39 +110,84 @@ func (s *Service) frozen(ctx context.Context, month time.Time) ([]*helplinev1.De
 	return list, at, nil
 }
 
-// computeGrades scores every department with complaints registered in month.
-func (s *Service) computeGrades(ctx context.Context, month time.Time) ([]*helplinev1.DepartmentGrade, error) {
-	end := month.AddDate(0, 1, -1) // the month's last day
+// monthBounds are the IST instants a month starts and ends: its first
+// second, and its last (23:59:59 IST of its last day).
+func monthBounds(month time.Time) (start, last time.Time) {
+	start = time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, clock.IST)
+	return start, start.AddDate(0, 1, 0).Add(-time.Second)
+}
+
+// gradeCounts are a department's figures behind its grade.
+type gradeCounts struct {
+	registered, satisfied, special, closed, pending, old, assignments, acks int64
+}
+
+// computeGrades scores every department with complaints registered in
+// month, from the history as it stood at asOf (the month's last second,
+// IST, or now for the month in progress): each complaint's status,
+// closure and department are those of its latest history entry at asOf,
+// so the grades of a closed month are the same whenever they are computed.
+func (s *Service) computeGrades(ctx context.Context, month, asOf time.Time) ([]*helplinev1.DepartmentGrade, error) {
+	start, last := monthBounds(month)
+	next := last.Add(time.Second)
+	endDay := calendar.Day(last)
+	oldBefore := time.Date(endDay.Year(), endDay.Month(), endDay.Day()-50, 0, 0, 0, 0, clock.IST)
+	// Status, closure and department at asOf of every complaint registered
+	// before the month ended: the month's own for the shares, all of them
+	// for the backlog.
 	rows, err := s.pool.Query(ctx, `
-		WITH month AS (
-		    SELECT department, sum(registered)::bigint AS registered, sum(satisfied)::bigint AS satisfied,
-		           sum(special)::bigint AS special, sum(closed)::bigint AS closed,
-		           sum(assignments)::bigint AS assignments, sum(acks_on_time)::bigint AS acks
-		    FROM stats_base WHERE day BETWEEN $1 AND $2 AND department <> '' GROUP BY department
-		), backlog AS (
-		    SELECT department, sum(registered - closed)::bigint AS pending,
-		           sum(registered - closed) FILTER (WHERE day < $2::date - 50)::bigint AS old
-		    FROM stats_base WHERE day <= $2 AND department <> '' GROUP BY department
-		)
-		SELECT m.department, m.registered, m.satisfied, m.special, m.closed, m.assignments, m.acks,
-		       coalesce(b.pending, 0), coalesce(b.old, 0)
-		FROM month m LEFT JOIN backlog b USING (department)`, month.Format(time.DateOnly), end.Format(time.DateOnly))
+		SELECT x.dept,
+		       count(*) FILTER (WHERE x.created_at >= $1),
+		       count(*) FILTER (WHERE x.created_at >= $1 AND x.status = 'CLOSED' AND x.closing = 'feedback_satisfied'),
+		       count(*) FILTER (WHERE x.created_at >= $1 AND x.status = 'CLOSED' AND x.closing = 'approve_special_closure'),
+		       count(*) FILTER (WHERE x.created_at >= $1 AND x.status = 'CLOSED'),
+		       count(*) FILTER (WHERE x.status <> 'CLOSED'),
+		       count(*) FILTER (WHERE x.status <> 'CLOSED' AND x.created_at < $4)
+		FROM (
+		    SELECT c.created_at, l.to_status AS status, coalesce(l.department_code, '') AS dept,
+		           (SELECT h.action FROM complaint_history h
+		            WHERE h.complaint_id = c.id AND h.at <= $3 AND h.to_status = 'CLOSED'
+		              AND h.action IN ('feedback_satisfied', 'feedback_expired', 'approve_special_closure')
+		            ORDER BY h.version DESC LIMIT 1) AS closing
+		    FROM complaints c
+		    CROSS JOIN LATERAL (SELECT h.to_status, h.department_code FROM complaint_history h
+		                        WHERE h.complaint_id = c.id AND h.at <= $3 ORDER BY h.version DESC LIMIT 1) l
+		    WHERE c.created_at < $2
+		) x
+		WHERE x.dept <> '' GROUP BY x.dept`, start, next, asOf, oldBefore)
 	if err != nil {
 		return nil, fmt.Errorf("grades: %w", err)
 	}
-	w, bounds := s.grades.Weights, s.grades.Bounds
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*helplinev1.DepartmentGrade, error) {
-		var dept string
-		var reg, sat, special, closed, assignments, acks, pending, old int64
-		if err := r.Scan(&dept, &reg, &sat, &special, &closed, &assignments, &acks, &pending, &old); err != nil {
-			return nil, err
+	counts := map[string]*gradeCounts{}
+	var dept string
+	var gc gradeCounts
+	if _, err := pgx.ForEachRow(rows, []any{&dept, &gc.registered, &gc.satisfied, &gc.special, &gc.closed, &gc.pending, &gc.old}, func() error {
+		c := gc
+		counts[dept] = &c
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("grades: %w", err)
+	}
+	if err := s.countAcks(ctx, start, next, asOf, counts); err != nil {
+		return nil, err
+	}
+	var depts []string
+	for d, c := range counts {
+		if c.registered > 0 {
+			depts = append(depts, d)
 		}
+	}
+	slices.Sort(depts)
+	w, bounds := s.grades.Weights, s.grades.Bounds
+	list := make([]*helplinev1.DepartmentGrade, 0, len(depts))
+	for _, dept := range depts {
+		c := counts[dept]
 		g := &helplinev1.DepartmentGrade{
-			DepartmentCode: dept, Registered: reg,
-			SatisfiedShare:      ratio(sat, reg),
-			PendingOver_50Share: ratio(old, pending),
-			SpecialClosureShare: ratio(special, closed),
-			UnacknowledgedShare: ratio(assignments-acks, assignments),
+			DepartmentCode: dept, Registered: c.registered,
+			SatisfiedShare:      ratio(c.satisfied, c.registered),
+			PendingOver_50Share: ratio(c.old, c.pending),
+			SpecialClosureShare: ratio(c.special, c.closed),
+			UnacknowledgedShare: ratio(c.assignments-c.acks, c.assignments),
 		}
 		g.Score = w[0]*g.SatisfiedShare + w[1]*(1-g.PendingOver_50Share) + w[2]*(1-g.SpecialClosureShare) + w[3]*(1-g.UnacknowledgedShare)
 		switch {
@@ -159,10 +200,7 @@ func (s *Service) computeGrades(ctx context.Context, month time.Time) ([]*helpli
 		default:
 			g.Grade = "D"
 		}
-		return g, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("grades: %w", err)
+		list = append(list, g)
 	}
 	slices.SortFunc(list, func(a, b *helplinev1.DepartmentGrade) int {
 		return cmp.Or(cmp.Compare(b.GetScore(), a.GetScore()), cmp.Compare(a.GetDepartmentCode(), b.GetDepartmentCode()))
@@ -171,6 +209,80 @@ func (s *Service) computeGrades(ctx context.Context, month time.Time) ([]*helpli
 		g.Rank = int32(i + 1)
 	}
 	return list, nil
+}
+
+// countAcks adds to counts, by each complaint's department at asOf, the
+// assignments of the complaints registered in [start, next) made by asOf
+// and those acknowledged within one working day, from the history (as
+// the rebuild counts them).
+func (s *Service) countAcks(ctx context.Context, start, next, asOf time.Time, counts map[string]*gradeCounts) error {
+	cal, err := s.calendar.Load(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	actions := []string{"acknowledge"}
+	for a := range assigning {
+		actions = append(actions, a)
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT h.complaint_id, coalesce(l.department_code, ''), h.action, h.at
+		FROM complaints c
+		CROSS JOIN LATERAL (SELECT x.department_code FROM complaint_history x
+		                    WHERE x.complaint_id = c.id AND x.at <= $3 ORDER BY x.version DESC LIMIT 1) l
+		JOIN complaint_history h ON h.complaint_id = c.id AND h.at <= $3 AND h.action = ANY($4)
+		WHERE c.created_at >= $1 AND c.created_at < $2
+		ORDER BY h.complaint_id, h.version`, start, next, asOf, actions)
+	if err != nil {
+		return fmt.Errorf("grades: acknowledgements: %w", err)
+	}
+	var id, current int64
+	var dept, action string
+	var at time.Time
+	var ackDue *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&id, &dept, &action, &at}, func() error {
+		if id != current {
+			current, ackDue = id, nil
+		}
+		c := counts[dept]
+		if c == nil {
+			return nil // no department at asOf: not graded
+		}
+		if action == "acknowledge" {
+			if ackDue == nil || !at.After(*ackDue) {
+				c.acks++
+			}
+			return nil
+		}
+		c.assignments++
+		due := cal.DueAt(at, 1)
+		ackDue = &due
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("grades: acknowledgements: %w", err)
+	}
+	return nil
+}
+
+// batchSender sends a batch: a pool or a transaction.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// insertGrades stores a month's grades as frozen at frozenAt (a month
+// frozen already keeps its rows).
+func insertGrades(ctx context.Context, q batchSender, month time.Time, grades []*helplinev1.DepartmentGrade, frozenAt time.Time) error {
+	b := &pgx.Batch{}
+	for _, g := range grades {
+		b.Queue(`INSERT INTO stats_grades (month, department, registered, score, grade, rank, satisfied_share, pending_over_50_share,
+			special_share, unacknowledged_share, frozen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+			month.Format(time.DateOnly), g.GetDepartmentCode(), g.GetRegistered(), g.GetScore(), g.GetGrade(), g.GetRank(),
+			g.GetSatisfiedShare(), g.GetPendingOver_50Share(), g.GetSpecialClosureShare(), g.GetUnacknowledgedShare(), frozenAt)
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("freeze grades: %w", err)
+	}
+	return nil
 }
 
 // RunFreezer freezes the previous month's grades soon after it ends.

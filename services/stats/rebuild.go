@@ -77,13 +77,51 @@ func (s *Service) Rebuild(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		return RollupFromFacts(ctx, tx)
+		if err := RollupFromFacts(ctx, tx); err != nil {
+			return err
+		}
+		return s.regrade(ctx, tx)
 	})
 	return n, err
 }
 
+// regrade recomputes the frozen grades of every month from the history
+// (as at each month's last second, IST), keeping when they were frozen:
+// the figures come out the same, since they depend on the history alone.
+func (s *Service) regrade(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT month, min(frozen_at) FROM stats_grades GROUP BY month ORDER BY month`)
+	if err != nil {
+		return fmt.Errorf("read frozen months: %w", err)
+	}
+	type frozenMonth struct{ month, at time.Time }
+	months, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (frozenMonth, error) {
+		var m frozenMonth
+		return m, r.Scan(&m.month, &m.at)
+	})
+	if err != nil {
+		return fmt.Errorf("read frozen months: %w", err)
+	}
+	for _, m := range months {
+		_, last := monthBounds(m.month)
+		grades, err := s.computeGrades(ctx, m.month, last)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM stats_grades WHERE month = $1`, m.month); err != nil {
+			return fmt.Errorf("regrade: %w", err)
+		}
+		if err := insertGrades(ctx, tx, m.month, grades, m.at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // assigning actions put a complaint at a post, to be acknowledged in a working day.
 var assigning = map[string]bool{"route": true, "assign": true, "transfer": true, "escalate": true, "feedback_not_satisfied": true}
+
+// closures are the actions that close a complaint, and their closure.
+var closures = map[string]string{"feedback_satisfied": "SATISFIED", "feedback_expired": "NO_RESPONSE", "approve_special_closure": "SPECIAL"}
 
 // factFromHistory computes the fact of one complaint from its audit trail,
 // the way the live consumer derives it from the latest event.
@@ -94,13 +132,15 @@ func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
 		Department: last.department, District: last.district, Category: last.category, Officer: last.post,
 		Channel: last.channel, Line: last.line, Status: last.toStatus, Bucket: -1,
 	}
-	if f.Status == "CLOSED" {
-		f.Closure = map[string]string{"feedback_satisfied": "SATISFIED", "feedback_expired": "NO_RESPONSE", "approve_special_closure": "SPECIAL"}[last.action]
-	}
 	var lastResolve *historyRow
 	var ackDue *time.Time
 	for i := range hist {
 		h := &hist[i]
+		// The closure is that of the action that closed the complaint, not
+		// of the last entry: a link may follow the closure.
+		if c, ok := closures[h.action]; ok && h.toStatus == "CLOSED" {
+			f.Closure = c
+		}
 		switch {
 		case h.action == "escalate":
 			f.Escalated++
@@ -123,6 +163,9 @@ func factFromHistory(hist []historyRow, cal calendar.Fixed) Fact {
 			ackDue = &due
 		}
 	}
+	if f.Status != "CLOSED" {
+		f.Closure = ""
+	}
 	f.Resolved = f.Status == "RESOLVED" || (f.Status == "CLOSED" && (f.Closure == "SATISFIED" || f.Closure == "NO_RESPONSE"))
 	if f.Resolved && lastResolve != nil {
 		f.SLAMet = lastResolve.slaDueAt == nil || !lastResolve.at.After(*lastResolve.slaDueAt)
@@ -140,7 +183,7 @@ func RollupFromFacts(ctx context.Context, tx pgx.Tx) error {
 		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'NO_RESPONSE')",
 		"count(*) FILTER (WHERE status = 'CLOSED' AND closure = 'SPECIAL')",
 		"count(*) FILTER (WHERE status = 'CLOSED')",
-		"sum(reopened)", "sum(escalated)", "sum(reached)",
+		"sum(reopened)", "sum(escalated)", "count(*) FILTER (WHERE reached > 0)",
 		"count(*) FILTER (WHERE resolved AND sla_met)", "sum(assignments)", "sum(acks_on_time)",
 	}
 	for i := 0; i < 12; i++ {

@@ -20,6 +20,7 @@ import (
 	"github.com/helpline/helpline/internal/calendar"
 	"github.com/helpline/helpline/internal/caller"
 	"github.com/helpline/helpline/internal/clock"
+	"github.com/helpline/helpline/internal/complaint"
 	"github.com/helpline/helpline/internal/input"
 )
 
@@ -155,13 +156,24 @@ func (s *Service) newFilter(ctx context.Context, from, to time.Time, hasPeriod b
 
 func (f *filter) sql() string { return strings.Join(f.where, " AND ") }
 
-func codeFilters(dept, district string) (string, string, error) {
+// codeFilters checks the optional department and district filters: well
+// formed, and codes that exist.
+func (s *Service) codeFilters(ctx context.Context, dept, district string) (string, string, error) {
 	d, err := input.Code("department_code", dept, false)
 	if err != nil {
 		return "", "", err
 	}
 	di, err := input.Code("district_code", district, false)
-	return d, di, err
+	if err != nil {
+		return "", "", err
+	}
+	if err := complaint.CheckFilterCode(ctx, s.pool, "department_code", complaint.DepartmentCode, d); err != nil {
+		return "", "", err
+	}
+	if err := complaint.CheckFilterCode(ctx, s.pool, "district_code", complaint.DistrictCode, di); err != nil {
+		return "", "", err
+	}
+	return d, di, nil
 }
 
 // GetResolutionStats sums the rollups of a period by group.
@@ -170,7 +182,7 @@ func (s *Service) GetResolutionStats(ctx context.Context, req *helplinev1.GetRes
 	if err != nil {
 		return nil, err
 	}
-	dept, district, err := codeFilters(req.GetDepartmentCode(), req.GetDistrictCode())
+	dept, district, err := s.codeFilters(ctx, req.GetDepartmentCode(), req.GetDistrictCode())
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +284,7 @@ func (s *Service) GetPendencyAging(ctx context.Context, req *helplinev1.GetPende
 	if err != nil {
 		return nil, err
 	}
-	dept, district, err := codeFilters(req.GetDepartmentCode(), req.GetDistrictCode())
+	dept, district, err := s.codeFilters(ctx, req.GetDepartmentCode(), req.GetDistrictCode())
 	if err != nil {
 		return nil, err
 	}

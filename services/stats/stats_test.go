@@ -915,7 +915,7 @@ func (n *counts) add(f fact) {
 	n.closed += b(f.closed)
 	n.reopened += f.reopened
 	n.escalated += f.escalated
-	n.reached += f.reached
+	n.reached += b(f.reached > 0) // complaints reached at least once, not calls
 	n.slaMet += b(f.resolved && f.slaMet)
 	if f.resolved {
 		n.hist[f.bucket]++

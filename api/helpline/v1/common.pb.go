@@ -588,9 +588,15 @@ type Complaint struct {
 	// Failed feedback calls since the latest resolution.
 	FeedbackAttempts int32 `protobuf:"varint,29,opt,name=feedback_attempts,json=feedbackAttempts,proto3" json:"feedback_attempts,omitempty"`
 	// The user (agent or API client) that registered it.
-	RegisteredBy  string `protobuf:"bytes,30,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RegisteredBy string `protobuf:"bytes,30,opt,name=registered_by,json=registeredBy,proto3" json:"registered_by,omitempty"`
+	// Set when the complaint needs the supervisor: it sits at a post without a
+	// holder, or no held post above its level could take an escalation or a
+	// reopening. Cleared by the next assignment to a held post.
+	FlaggedForSupervisor bool `protobuf:"varint,31,opt,name=flagged_for_supervisor,json=flaggedForSupervisor,proto3" json:"flagged_for_supervisor,omitempty"`
+	// Why it is flagged.
+	SupervisorFlagReason string `protobuf:"bytes,32,opt,name=supervisor_flag_reason,json=supervisorFlagReason,proto3" json:"supervisor_flag_reason,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Complaint) Reset() {
@@ -833,6 +839,20 @@ func (x *Complaint) GetRegisteredBy() string {
 	return ""
 }
 
+func (x *Complaint) GetFlaggedForSupervisor() bool {
+	if x != nil {
+		return x.FlaggedForSupervisor
+	}
+	return false
+}
+
+func (x *Complaint) GetSupervisorFlagReason() string {
+	if x != nil {
+		return x.SupervisorFlagReason
+	}
+	return ""
+}
+
 // SpecialClosureProposal is a pending proposal to close without resolution.
 type SpecialClosureProposal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -936,8 +956,7 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x05level\x18\v \x01(\x05R\x05level\x128\n" +
 	"\n" +
 	"sla_due_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\x96\n" +
-	"\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\x82\v\n" +
 	"\tComplaint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x12\x18\n" +
@@ -973,7 +992,9 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x0elinked_dockets\x18\x1b \x03(\tR\rlinkedDockets\x12L\n" +
 	"\x0fspecial_closure\x18\x1c \x01(\v2#.helpline.v1.SpecialClosureProposalR\x0especialClosure\x12+\n" +
 	"\x11feedback_attempts\x18\x1d \x01(\x05R\x10feedbackAttempts\x12#\n" +
-	"\rregistered_by\x18\x1e \x01(\tR\fregisteredBy\"\x88\x01\n" +
+	"\rregistered_by\x18\x1e \x01(\tR\fregisteredBy\x124\n" +
+	"\x16flagged_for_supervisor\x18\x1f \x01(\bR\x14flaggedForSupervisor\x124\n" +
+	"\x16supervisor_flag_reason\x18  \x01(\tR\x14supervisorFlagReason\"\x88\x01\n" +
 	"\x16SpecialClosureProposal\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12!\n" +
 	"\fduplicate_of\x18\x02 \x01(\tR\vduplicateOf\x12\x1f\n" +

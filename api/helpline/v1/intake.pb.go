@@ -338,9 +338,12 @@ type SearchComplaintsRequest struct {
 	// Only complaints with a special closure proposal awaiting a decision.
 	SpecialClosurePending bool `protobuf:"varint,12,opt,name=special_closure_pending,json=specialClosurePending,proto3" json:"special_closure_pending,omitempty"`
 	// Only open complaints escalated at least once.
-	Escalated     bool `protobuf:"varint,13,opt,name=escalated,proto3" json:"escalated,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Escalated bool `protobuf:"varint,13,opt,name=escalated,proto3" json:"escalated,omitempty"`
+	// Only open complaints flagged for the supervisor (a post without a holder,
+	// no held post above to escalate or reopen to).
+	FlaggedForSupervisor bool `protobuf:"varint,14,opt,name=flagged_for_supervisor,json=flaggedForSupervisor,proto3" json:"flagged_for_supervisor,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *SearchComplaintsRequest) Reset() {
@@ -460,6 +463,13 @@ func (x *SearchComplaintsRequest) GetSpecialClosurePending() bool {
 func (x *SearchComplaintsRequest) GetEscalated() bool {
 	if x != nil {
 		return x.Escalated
+	}
+	return false
+}
+
+func (x *SearchComplaintsRequest) GetFlaggedForSupervisor() bool {
+	if x != nil {
+		return x.FlaggedForSupervisor
 	}
 	return false
 }
@@ -653,7 +663,7 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	"\x13GetComplaintRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\"L\n" +
 	"\x14GetComplaintResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xe5\x03\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\x9b\x04\n" +
 	"\x17SearchComplaintsRequest\x12\x14\n" +
 	"\x05phone\x18\x01 \x01(\tR\x05phone\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x124\n" +
@@ -669,7 +679,8 @@ const file_helpline_v1_intake_proto_rawDesc = "" +
 	" \x01(\bR\x0eregisteredByMe\x12#\n" +
 	"\rcategory_code\x18\v \x01(\tR\fcategoryCode\x126\n" +
 	"\x17special_closure_pending\x18\f \x01(\bR\x15specialClosurePending\x12\x1c\n" +
-	"\tescalated\x18\r \x01(\bR\tescalated\"z\n" +
+	"\tescalated\x18\r \x01(\bR\tescalated\x124\n" +
+	"\x16flagged_for_supervisor\x18\x0e \x01(\bR\x14flaggedForSupervisor\"z\n" +
 	"\x18SearchComplaintsResponse\x126\n" +
 	"\n" +
 	"complaints\x18\x01 \x03(\v2\x16.helpline.v1.ComplaintR\n" +

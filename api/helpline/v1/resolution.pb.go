@@ -1074,12 +1074,16 @@ func (x *DecideSpecialClosureResponse) GetComplaint() *Complaint {
 
 // LinkComplaintsRequest links a complaint to another about the same issue.
 type LinkComplaintsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Docket        string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
-	LinkedDocket  string                 `protobuf:"bytes,2,opt,name=linked_docket,json=linkedDocket,proto3" json:"linked_docket,omitempty"`
-	Note          string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Docket       string                 `protobuf:"bytes,1,opt,name=docket,proto3" json:"docket,omitempty"`
+	LinkedDocket string                 `protobuf:"bytes,2,opt,name=linked_docket,json=linkedDocket,proto3" json:"linked_docket,omitempty"`
+	Note         string                 `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// When set, refused with FAILED_PRECONDITION unless it is the current version of docket.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	// When set, refused with FAILED_PRECONDITION unless it is the current version of linked_docket.
+	LinkedExpectedVersion int64 `protobuf:"varint,5,opt,name=linked_expected_version,json=linkedExpectedVersion,proto3" json:"linked_expected_version,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *LinkComplaintsRequest) Reset() {
@@ -1131,6 +1135,20 @@ func (x *LinkComplaintsRequest) GetNote() string {
 		return x.Note
 	}
 	return ""
+}
+
+func (x *LinkComplaintsRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *LinkComplaintsRequest) GetLinkedExpectedVersion() int64 {
+	if x != nil {
+		return x.LinkedExpectedVersion
+	}
+	return 0
 }
 
 // LinkComplaintsResponse carries the first complaint after the change.
@@ -1374,11 +1392,13 @@ const file_helpline_v1_resolution_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
 	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"T\n" +
 	"\x1cDecideSpecialClosureResponse\x124\n" +
-	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"h\n" +
+	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xcb\x01\n" +
 	"\x15LinkComplaintsRequest\x12\x16\n" +
 	"\x06docket\x18\x01 \x01(\tR\x06docket\x12#\n" +
 	"\rlinked_docket\x18\x02 \x01(\tR\flinkedDocket\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04note\"N\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\x126\n" +
+	"\x17linked_expected_version\x18\x05 \x01(\x03R\x15linkedExpectedVersion\"N\n" +
 	"\x16LinkComplaintsResponse\x124\n" +
 	"\tcomplaint\x18\x01 \x01(\v2\x16.helpline.v1.ComplaintR\tcomplaint\"\xc8\x01\n" +
 	"\x1dListAssignedComplaintsRequest\x124\n" +

@@ -181,13 +181,14 @@ type ResolutionStatsRow struct {
 	Reopened int64 `protobuf:"varint,8,opt,name=reopened,proto3" json:"reopened,omitempty"`
 	// Escalations.
 	Escalated int64 `protobuf:"varint,9,opt,name=escalated,proto3" json:"escalated,omitempty"`
-	// Feedback calls that reached the citizen.
+	// Complaints with at least one feedback call that reached the citizen.
 	FeedbackReached int64 `protobuf:"varint,10,opt,name=feedback_reached,json=feedbackReached,proto3" json:"feedback_reached,omitempty"`
 	// resolved / registered.
 	ResolutionRate float64 `protobuf:"fixed64,11,opt,name=resolution_rate,json=resolutionRate,proto3" json:"resolution_rate,omitempty"`
 	// closed satisfied / registered.
 	SatisfactionRate float64 `protobuf:"fixed64,12,opt,name=satisfaction_rate,json=satisfactionRate,proto3" json:"satisfaction_rate,omitempty"`
-	// closed satisfied / feedback reached.
+	// Complaints whose latest reached feedback call was satisfied (closed
+	// satisfied) / complaints with at least one reached call (feedback_reached).
 	SatisfiedShareOfReached float64 `protobuf:"fixed64,13,opt,name=satisfied_share_of_reached,json=satisfiedShareOfReached,proto3" json:"satisfied_share_of_reached,omitempty"`
 	// resolved by the deadline in force at the latest resolution / resolved.
 	SlaCompliance float64 `protobuf:"fixed64,14,opt,name=sla_compliance,json=slaCompliance,proto3" json:"sla_compliance,omitempty"`
