@@ -49,7 +49,6 @@ func statsCommand(ctx context.Context, args []string, stdout io.Writer, log *slo
 	if err != nil {
 		return err
 	}
-	cal := calendarFromEnv()
 	if err := cal.Validate(); err != nil {
 		return err
 	}
