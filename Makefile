@@ -7,7 +7,7 @@ TEST_PG_PORT ?= 5434
 HELPLINE_DATABASE_URL ?= postgres://helpline:helpline@127.0.0.1:$(DEV_PG_PORT)/helpline?sslmode=disable
 export HELPLINE_DATABASE_URL
 
-.PHONY: run test browser test-faults test-deploy build generate check-generated lint postgres test-postgres stop-postgres clean bench bench-stats
+.PHONY: run test browser test-faults test-deploy test-hostile build generate check-generated lint postgres test-postgres stop-postgres clean bench bench-stats
 
 ## run: start PostgreSQL (installing it if needed), migrate, seed demo data, serve everything in one process
 run: build postgres
@@ -40,6 +40,11 @@ test-deploy: test-postgres browser
 	scripts/nginx.sh
 	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable HELPLINE_BROWSER_TESTS=1 \
 		go test -tags deploy -count=1 -timeout 20m -v ./test/deploy/
+
+## test-hostile: the hostile-client suite: every finding of the black-box probe replayed as an attack; prints a table
+test-hostile: test-postgres
+	HELPLINE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable \
+		go test -tags hostile -count=1 -timeout 20m -v ./test/hostile/
 
 ## generate: regenerate api/ and the OpenAPI document from proto/ (buf from tools/go.mod; the protoc plugins from go.mod)
 generate:
