@@ -96,18 +96,14 @@ func TestRESTWrongPasswordsFromOneClientDoNotStopAnother(t *testing.T) {
 		wantStatus(t, fmt.Sprintf("agent1 wrong password %d", i), code, http.StatusUnauthorized)
 	}
 	// The pair (attacker, agent1) is refused now, fast...
-	code, took := r.loginAs(attacker, "agent1", testenv.DemoPassword)
+	// (That no hash is checked for a refusal is tested in services/identity;
+	// its time is the deployment rehearsal's to measure, not a test's here.)
+	code, _ := r.loginAs(attacker, "agent1", testenv.DemoPassword)
 	wantStatus(t, "agent1's right password from the attacker's address", code, http.StatusTooManyRequests)
-	if took > 50*time.Millisecond {
-		t.Errorf("the refusal took %v, want well under 50 ms", took)
-	}
 	// ...and agent1 from the agent's address logs in at once, as does agent2
 	// from the attacker's (its address is not over its limit).
-	code, took = r.loginAs(agent, "agent1", testenv.DemoPassword)
+	code, _ = r.loginAs(agent, "agent1", testenv.DemoPassword)
 	wantStatus(t, "agent1 from another client behind the proxy", code, http.StatusOK)
-	if took > time.Second {
-		t.Errorf("agent1's login took %v", took)
-	}
 	code, _ = r.loginAs(attacker, "agent2", testenv.DemoPassword)
 	wantStatus(t, "agent2 from the attacker's address", code, http.StatusOK)
 }
@@ -134,11 +130,8 @@ func TestRESTPairAndAddressLimits(t *testing.T) {
 	wantStatus(t, "agent1 after 299 failures from the address", code, http.StatusOK)
 	code, _ = r.loginAs(client, "nobody-300", "wrong-password")
 	wantStatus(t, "failure 300", code, http.StatusUnauthorized)
-	code, took := r.loginAs(client, "agent1", testenv.DemoPassword)
+	code, _ = r.loginAs(client, "agent1", testenv.DemoPassword)
 	wantStatus(t, "agent1 after 300 failures from the address", code, http.StatusTooManyRequests)
-	if took > 50*time.Millisecond {
-		t.Errorf("the refusal took %v, want well under 50 ms", took)
-	}
 	code, _ = r.loginAs(xff("203.0.113.7"), "agent1", testenv.DemoPassword)
 	wantStatus(t, "agent1 from another client", code, http.StatusOK)
 }
@@ -163,11 +156,8 @@ func TestRESTUsernameSlowingDoesNotRefuseACleanClient(t *testing.T) {
 	}
 	code, _ := r.loginAs(xff("10.20.0.1"), "agent1", testenv.DemoPassword)
 	wantStatus(t, "a client that failed agent1, after 100 failures", code, http.StatusTooManyRequests)
-	code, took := r.loginAs(xff("10.20.1.1"), "agent1", testenv.DemoPassword)
-	wantStatus(t, "a clean client", code, http.StatusOK)
-	if took > time.Second {
-		t.Errorf("a clean client's right password took %v", took)
-	}
+	code, _ = r.loginAs(xff("10.20.1.1"), "agent1", testenv.DemoPassword)
+	wantStatus(t, "a clean client", code, http.StatusOK) // never slowed: services/identity tests that
 }
 
 // From a client that is not a trusted proxy, X-Forwarded-For, Forwarded

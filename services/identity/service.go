@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -99,7 +100,13 @@ type Service struct {
 	log       *slog.Logger
 	cfg       Config
 	dummyHash string
+	// slowed counts the wrong-password answers slowDown delayed.
+	slowed atomic.Int64
 }
+
+// SlowedAnswers is how many wrong-password answers this service has
+// delayed for a username's failures (the slowing of the login throttle).
+func (s *Service) SlowedAnswers() int64 { return s.slowed.Load() }
 
 // New returns the identity service.
 func New(pool *pgxpool.Pool, hasher *password.Hasher, clk clock.Clock, log *slog.Logger, cfg Config) *Service {

@@ -64,6 +64,7 @@ func (s *Service) slowDown(ctx context.Context, usernameFailures int) {
 		return
 	}
 	d := min(time.Duration(n)*s.cfg.SlowStep, s.cfg.SlowMax)
+	s.slowed.Add(1)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
