@@ -277,8 +277,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		grpc.ForceServerCodec(rpccodec.Codec{}),
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
-		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(rpccodec.UnaryCollector(), s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve)),
 	)...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
