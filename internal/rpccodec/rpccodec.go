@@ -14,6 +14,7 @@ package rpccodec
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -27,7 +28,12 @@ import (
 )
 
 // Codec is the protobuf codec to install with grpc.ForceServerCodec.
-type Codec struct{}
+type Codec struct {
+	// MaxSize is the largest request message in bytes; a larger one is
+	// answered INVALID_ARGUMENT naming the body (gRPC's own limit, set
+	// above it, answers RESOURCE_EXHAUSTED). Zero means no limit.
+	MaxSize int
+}
 
 // Name is "proto": it replaces the default codec.
 func (Codec) Name() string { return "proto" }
@@ -45,8 +51,12 @@ func (m mark) err() error { return apperr.Invalid(m.field, m.reason) }
 var invalid sync.Map
 
 // Unmarshal decodes a protobuf message; see the package comment.
-func (Codec) Unmarshal(data []byte, v any) error {
+func (c Codec) Unmarshal(data []byte, v any) error {
 	m := v.(proto.Message)
+	if c.MaxSize > 0 && len(data) > c.MaxSize {
+		invalid.Store(m, mark{"body", fmt.Sprintf("is larger than %s", Size(c.MaxSize))})
+		return nil
+	}
 	err := proto.Unmarshal(data, m)
 	if err == nil {
 		return nil
@@ -173,4 +183,12 @@ func UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		return handler(ctx, req)
 	}
+}
+
+// Size writes a byte count for a message: "16 MiB", or bytes.
+func Size(n int) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -84,3 +84,18 @@ func TestRefusedCallsKeepNothing(t *testing.T) {
 		t.Fatalf("err = %v, want a field error on description", err)
 	}
 }
+
+func TestOversizedMessageIsRefusedNamingTheBody(t *testing.T) {
+	big, err := proto.Marshal(&helplinev1.RegisterComplaintRequest{Description: string(make([]byte, 2048))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m helplinev1.RegisterComplaintRequest
+	if err := (Codec{MaxSize: 1024}).Unmarshal(big, &m); err != nil {
+		t.Fatal(err)
+	}
+	fe, ok := check(&m).(*input.FieldError)
+	if !ok || fe.Field != "body" || fe.Reason != "is larger than 1024 bytes" || m.GetDescription() != "" {
+		t.Fatalf("oversized: %v, description of %d bytes decoded", fe, len(m.GetDescription()))
+	}
+}

@@ -3,8 +3,12 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,6 +19,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
 
@@ -32,9 +38,9 @@ func (rawCodec) Unmarshal(b []byte, v any) error {
 }
 
 // invokeRaw calls method with body as the request's wire bytes.
-func invokeRaw(ctx context.Context, conn *grpc.ClientConn, method string, body []byte) error {
+func invokeRaw(ctx context.Context, conn *grpc.ClientConn, method string, body []byte, opts ...grpc.CallOption) error {
 	var reply []byte
-	return conn.Invoke(ctx, method, &body, &reply, grpc.ForceCodec(rawCodec{}))
+	return conn.Invoke(ctx, method, &body, &reply, append(opts, grpc.ForceCodec(rawCodec{}))...)
 }
 
 const registerMethod = "/helpline.v1.IntakeService/RegisterComplaint"
@@ -107,4 +113,97 @@ func TestTransportGarbageProtobuf(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "body") {
 		t.Fatalf("garbage: %v, want INVALID_ARGUMENT naming the body", err)
 	}
+}
+
+// startWithHTTP starts a server with its REST, Open311 and console edge.
+func startWithHTTP(t *testing.T, opt func(*server.Config)) (*testenv.Env, string) {
+	t.Helper()
+	env := testenv.StartServerWith(t, func(c *server.Config) {
+		c.HTTPAddr = "127.0.0.1:0"
+		if opt != nil {
+			opt(c)
+		}
+	})
+	return env, "http://" + env.Server.HTTPAddr.String()
+}
+
+// agentToken logs agent1 in and returns the token.
+func agentToken(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	resp, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: "agent1", Password: testenv.DemoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetToken()
+}
+
+// post sends body to url with a bearer token and returns the status and answer.
+func post(t *testing.T, url, contentType, token string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b)
+}
+
+// registrationJSON is a REST registration with a description of n bytes.
+func registrationJSON(t *testing.T, key string, n int) []byte {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{
+		"idempotencyKey": key,
+		"citizen":        map[string]any{"name": "Hostile Tester", "phone": "9816012345", "language": "en"},
+		"location":       map[string]any{"districtCode": "SHIMLA", "blockCode": "THEOG"},
+		"categoryCode":   "PWD_ROAD_POTHOLES",
+		"description":    strings.Repeat("a", n),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestTransportOneSizeLimit: one limit, MaxBody, for gRPC, REST and
+// Open311; under it a body reaches the service (which judges its fields),
+// over it the answer names the body: INVALID_ARGUMENT or 413, never
+// RESOURCE_EXHAUSTED or 429.
+func TestTransportOneSizeLimit(t *testing.T) {
+	env, base := startWithHTTP(t, nil)
+	token := agentToken(t, env)
+
+	code10, body10 := post(t, base+"/v1/complaints", "application/json", token, registrationJSON(t, "hostile-10mb", 10_000_000))
+	if code10 == http.StatusTooManyRequests || strings.Contains(body10, "larger than max") || code10 != http.StatusBadRequest || !strings.Contains(body10, "description") {
+		t.Errorf("10 MB REST body: %d %.200s, want 400 from the service naming the description", code10, body10)
+	}
+
+	over := server.MaxBody + 1<<20
+	codeREST, bodyREST := post(t, base+"/v1/complaints", "application/json", token, registrationJSON(t, "hostile-17mb", over))
+	if codeREST != http.StatusRequestEntityTooLarge || !strings.Contains(bodyREST, "body") {
+		t.Errorf("REST body over the limit: %d %.200s, want 413 naming the body", codeREST, bodyREST)
+	}
+	form := []byte("service_code=X&description=" + strings.Repeat("a", over))
+	code311, body311 := post(t, base+"/open311/v2/requests.json", "application/x-www-form-urlencoded", "", form)
+	if code311 != http.StatusRequestEntityTooLarge || !strings.Contains(body311, "body") {
+		t.Errorf("Open311 body over the limit: %d %.200s, want 413 naming the body", code311, body311)
+	}
+
+	msg := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "hostile-grpc-17mb")
+	msg = protowire.AppendString(protowire.AppendTag(msg, 5, protowire.BytesType), strings.Repeat("a", over))
+	err := invokeRaw(env.Agent, env.Conn, registerMethod, msg, grpc.MaxCallSendMsgSize(64<<20))
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "body") {
+		t.Errorf("gRPC message over the limit: %v, want INVALID_ARGUMENT naming the body", err)
+	}
+	record(t, "10 MB REST body; 17 MiB REST, Open311 and gRPC requests",
+		`10 MB REST: 429 "received message larger than max (… vs 4194304)"`,
+		fmt.Sprintf("10 MB REST: %d (the service judges it); 17 MiB: REST %d, Open311 %d, gRPC %s", code10, codeREST, code311, status.Code(err)))
 }
