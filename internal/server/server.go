@@ -39,6 +39,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
@@ -176,6 +177,7 @@ type Server struct {
 	metrics  *metrics.Metrics
 	http     *http.Server
 	health   *health.Server
+	limit    *limiter
 	cert     *certificate // nil without TLS
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -266,6 +268,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
 	}
 	limit := newLimiter(cfg.MaxInFlight)
+	s.limit = limit
 	addrs := clientaddr.NewResolver(cfg.TrustedProxies)
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
 	var serverOpts []grpc.ServerOption
@@ -280,10 +283,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 	s.grpc = grpc.NewServer(append(serverOpts,
 		grpc.ForceServerCodec(rpccodec.Codec{MaxSize: MaxBody}),
 		grpc.MaxRecvMsgSize(maxWire),
+		// Connections: a bounded number of streams each, pings no more than
+		// every 10 s, and recycled when idle or old (streams in flight get
+		// a grace period).
+		grpc.MaxConcurrentStreams(maxStreamsPerConn),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, MaxConnectionAge: 30 * time.Minute,
+			MaxConnectionAgeGrace: 5 * time.Minute}),
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 		grpc.ChainUnaryInterceptor(rpccodec.UnaryCollector(), s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve)),
+		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), limit.perUser),
 	)...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -436,6 +446,10 @@ func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 // Over it, gRPC answers INVALID_ARGUMENT and REST and Open311 answer 413,
 // naming the body.
 const MaxBody = 16 << 20
+
+// maxStreamsPerConn bounds the concurrent streams of one gRPC connection
+// (the REST gateway's own connection carries every REST call).
+const maxStreamsPerConn = 1024
 
 // maxWire is gRPC's own limit on a received message, above MaxBody so that
 // the codec answers INVALID_ARGUMENT up to it; only a message larger still
@@ -618,13 +632,17 @@ func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Ha
 	ui.Register(mux)
 	// /healthz: the process is alive (200 whatever its dependencies say, so
 	// an orchestrator does not restart it for a database outage), with the
-	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer.
+	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer
+	// and no call was refused for lack of budget within the last second.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, body := s.dependencies(r.Context())
 		_, _ = w.Write([]byte(body))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ok, body := s.dependencies(r.Context())
+		if s.limit.busy() {
+			ok, body = false, body+"busy: refusing calls for lack of budget\n"
+		}
 		if !ok {
 			http.Error(w, body, http.StatusServiceUnavailable)
 			return

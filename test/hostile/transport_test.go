@@ -16,6 +16,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -166,6 +168,7 @@ func registrationJSON(t *testing.T, key string, n int) []byte {
 		"location":       map[string]any{"districtCode": "SHIMLA", "blockCode": "THEOG"},
 		"categoryCode":   "PWD_ROAD_POTHOLES",
 		"description":    strings.Repeat("a", n),
+		"channel":        "CHANNEL_PHONE",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -206,4 +209,62 @@ func TestTransportOneSizeLimit(t *testing.T) {
 	record(t, "10 MB REST body; 17 MiB REST, Open311 and gRPC requests",
 		`10 MB REST: 429 "received message larger than max (… vs 4194304)"`,
 		fmt.Sprintf("10 MB REST: %d (the service judges it); 17 MiB: REST %d, Open311 %d, gRPC %s", code10, codeREST, code311, status.Code(err)))
+}
+
+// TestTransportHealthWatchFlood holds 512 health Watch streams open on one
+// connection without a token: beyond a small cap they are refused, and an
+// agent's registrations, over gRPC and REST, still succeed.
+func TestTransportHealthWatchFlood(t *testing.T) {
+	env, base := startWithHTTP(t, nil)
+	token := agentToken(t, env)
+	conn, err := grpc.NewClient(env.Server.GRPCAddr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	health := healthpb.NewHealthClient(conn)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	held, refused := 0, 0
+	for range 512 {
+		wg.Go(func() {
+			st, err := health.Watch(ctx, &healthpb.HealthCheckRequest{})
+			if err == nil {
+				_, err = st.Recv()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch status.Code(err) {
+			case codes.OK:
+				held++
+			case codes.ResourceExhausted:
+				refused++
+			default:
+				t.Errorf("watch: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if held+refused != 512 || held == 0 || refused == 0 {
+		t.Fatalf("watch streams: %d held, %d refused", held, refused)
+	}
+
+	_, err = env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+		IdempotencyKey: "hostile-watch-grpc",
+		Citizen:        &helplinev1.Citizen{Name: "Hostile Tester", Phone: "9816012345", Language: "en"},
+		Location:       &helplinev1.Location{DistrictCode: "SHIMLA", BlockCode: "THEOG"},
+		CategoryCode:   "PWD_ROAD_POTHOLES", Description: "Pothole near the bus stand", Channel: helplinev1.Channel_CHANNEL_PHONE,
+	})
+	if err != nil {
+		t.Errorf("gRPC registration under the flood: %v", err)
+	}
+	code, body := post(t, base+"/v1/complaints", "application/json", token, registrationJSON(t, "hostile-watch-rest", 40))
+	if code != http.StatusOK {
+		t.Errorf("REST registration under the flood: %d %.300s", code, body)
+	}
+	record(t, "512 health Watch streams on one connection, no token",
+		"every other call, logins included: RESOURCE_EXHAUSTED / 429; /readyz 200",
+		fmt.Sprintf("%d held, %d refused RESOURCE_EXHAUSTED; agent registers: gRPC %s, REST %d", held, refused, status.Code(err), code))
 }
