@@ -17,6 +17,7 @@ import (
 
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
 
@@ -135,6 +136,7 @@ func TestBadInputToEveryRPC(t *testing.T) {
 	before := rowCounts(t, env)
 	ctxs := map[string]context.Context{}
 	checked := 0
+	big := protowire.AppendBytes(protowire.AppendTag(nil, 1000, protowire.BytesType), make([]byte, server.MaxBody+1<<20))
 	for _, m := range env.Server.Methods() {
 		if auth.Public[m] && !strings.HasSuffix(m, "/Login") {
 			continue
@@ -201,12 +203,12 @@ func TestBadInputToEveryRPC(t *testing.T) {
 				t.Errorf("%s %s: %v, want INVALID_ARGUMENT", name, what, err)
 			}
 		}
-		// A message over gRPC's 4 MB limit is refused before the handler.
-		big := protowire.AppendBytes(protowire.AppendTag(nil, 1000, protowire.BytesType), make([]byte, 5<<20))
+		// A message over the one size limit is refused before the handler,
+		// naming the body.
 		err = invoke(ctx, env, m, big)
 		checked++
-		if status.Code(err) != codes.ResourceExhausted {
-			t.Errorf("%s with a 5 MB message: %v, want RESOURCE_EXHAUSTED", name, err)
+		if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), "body") {
+			t.Errorf("%s with a message over server.MaxBody: %v, want INVALID_ARGUMENT naming the body", name, err)
 		}
 	}
 	after := rowCounts(t, env)

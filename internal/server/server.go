@@ -4,13 +4,16 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,10 +34,12 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
@@ -172,6 +177,7 @@ type Server struct {
 	metrics  *metrics.Metrics
 	http     *http.Server
 	health   *health.Server
+	limit    *limiter
 	cert     *certificate // nil without TLS
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -262,6 +268,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
 	}
 	limit := newLimiter(cfg.MaxInFlight)
+	s.limit = limit
 	addrs := clientaddr.NewResolver(cfg.TrustedProxies)
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
 	var serverOpts []grpc.ServerOption
@@ -274,11 +281,19 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		s.goRun(func() { s.cert.Watch(bg, watch) })
 	}
 	s.grpc = grpc.NewServer(append(serverOpts,
-		grpc.ForceServerCodec(rpccodec.Codec{}),
+		grpc.ForceServerCodec(rpccodec.Codec{MaxSize: MaxBody}),
+		grpc.MaxRecvMsgSize(maxWire),
+		// Connections: a bounded number of streams each, pings no more than
+		// every 10 s, and recycled when idle or old (streams in flight get
+		// a grace period).
+		grpc.MaxConcurrentStreams(maxStreamsPerConn),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: 15 * time.Minute, MaxConnectionAge: 30 * time.Minute,
+			MaxConnectionAgeGrace: 5 * time.Minute}),
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
-		grpc.ChainUnaryInterceptor(s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), rpccodec.StreamInterceptor()),
+		grpc.ChainUnaryInterceptor(rpccodec.UnaryCollector(), s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), limit.perUser),
 	)...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -426,16 +441,58 @@ func (s *Server) Methods() []string {
 // Pool is the process's database pool.
 func (s *Server) Pool() *pgxpool.Pool { return s.pool }
 
-// maxBody bounds a REST or Open311 request body (a master data import of
-// 100,000 rows fits).
-const maxBody = 16 << 20
+// MaxBody is the one size limit of a request, the same for a gRPC message
+// and a REST or Open311 body (a master data import of 100,000 rows fits).
+// Over it, gRPC answers INVALID_ARGUMENT and REST and Open311 answer 413,
+// naming the body.
+const MaxBody = 16 << 20
 
-// limitBody refuses request bodies over maxBody.
-func limitBody(h http.Handler) http.Handler {
+// maxStreamsPerConn bounds the concurrent streams of one gRPC connection
+// (the REST gateway's own connection carries every REST call).
+const maxStreamsPerConn = 1024
+
+// maxWire is gRPC's own limit on a received message, above MaxBody so that
+// the codec answers INVALID_ARGUMENT up to it; only a message larger still
+// is cut off by gRPC itself (RESOURCE_EXHAUSTED) without being read.
+const maxWire = 2 * MaxBody
+
+// limitBody reads a request body of at most MaxBody bytes before h sees
+// it; a larger one is answered 413 naming the body, in Open311's error
+// format when open311 is set, else as a google.rpc.Status.
+func limitBody(open311 bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if r.ContentLength > MaxBody {
+			tooLarge(w, open311)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge(w, open311)
+				return
+			}
+			if err != nil {
+				http.Error(w, "the request body could not be read", http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// tooLarge answers 413 for a body over MaxBody.
+func tooLarge(w http.ResponseWriter, open311 bool) {
+	msg := "body: is larger than " + rpccodec.Size(MaxBody)
+	var v any = map[string]any{"code": int(codes.InvalidArgument), "message": msg, "details": []any{}}
+	if open311 {
+		v = []map[string]any{{"code": http.StatusRequestEntityTooLarge, "description": msg}}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Connection", "close")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // traced continues an HTTP caller's trace (a W3C traceparent header) into
@@ -462,6 +519,8 @@ var rpcServices = map[string]string{
 // not served over REST here.
 func (s *Server) restConns(cfg Config) (map[string]*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{
+		// The gateway passes on a body of up to MaxBody; the server judges it.
+		grpc.WithDefaultCallOptions(grpc.MaxCallSendMsgSize(maxWire), grpc.MaxCallRecvMsgSize(maxWire)),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 	}
 	// Only this connection carries the process's secret: the server believes
@@ -564,22 +623,26 @@ func loopback(a net.Addr) string {
 
 func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler, ui *console.Handler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", limitBody(traced(rest)))
+	mux.Handle("/v1/", limitBody(false, traced(rest)))
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
 	civicMux := http.NewServeMux()
 	civic.Register(civicMux)
-	mux.Handle("/open311/", limitBody(traced(civicMux)))
+	mux.Handle("/open311/", limitBody(true, traced(civicMux)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	ui.Register(mux)
 	// /healthz: the process is alive (200 whatever its dependencies say, so
 	// an orchestrator does not restart it for a database outage), with the
-	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer.
+	// state of PostgreSQL and NATS in the body; /readyz: 503 unless both answer
+	// and no call was refused for lack of budget within the last second.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, body := s.dependencies(r.Context())
 		_, _ = w.Write([]byte(body))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ok, body := s.dependencies(r.Context())
+		if s.limit.busy() {
+			ok, body = false, body+"busy: refusing calls for lack of budget\n"
+		}
 		if !ok {
 			http.Error(w, body, http.StatusServiceUnavailable)
 			return
