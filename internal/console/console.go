@@ -46,6 +46,8 @@ type Handler struct {
 	closeOnce sync.Once
 	// lookups limits status lookups per client address.
 	lookups *limiter
+	// codes limits QR codes per client address.
+	codes *limiter
 	// trusted are the proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
 }
@@ -60,7 +62,7 @@ func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 // X-Forwarded-For names the client.
 func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger, trusted []netip.Prefix) *Handler {
 	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
-		lookups: newLimiter(lookupsPerMinute), trusted: trusted}
+		lookups: newLimiter(lookupsPerMinute), codes: newLimiter(qrPerMinute), trusted: trusted}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -92,6 +94,11 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // qr answers a PNG QR code of the public status page of a docket.
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
+	if !h.codes.allow(clientaddr.FromRequest(r, h.trusted)) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "too many QR codes: try again in a minute", http.StatusTooManyRequests)
+		return
+	}
 	docket := r.URL.Query().Get("docket")
 	if docket == "" || len(docket) > 20 {
 		http.Error(w, "docket is required", http.StatusBadRequest)

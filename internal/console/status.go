@@ -102,6 +102,10 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 // sequential docket numbers cannot be walked quickly.
 const lookupsPerMinute = 30
 
+// qrPerMinute bounds the QR codes drawn for one client address (each costs
+// CPU): enough for a call centre's agents behind one address.
+const qrPerMinute = 120
+
 // limiter is a per-address token bucket: n a minute, n at once.
 type limiter struct {
 	n     int
