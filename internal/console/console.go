@@ -37,7 +37,7 @@ type Handler struct {
 	nc       *nats.Conn
 	log      *slog.Logger
 
-	lookup func(context.Context, string) (*PublicStatus, error)
+	lookup StatusLookup
 
 	mu      sync.Mutex
 	clients map[chan struct{}]bool
@@ -60,7 +60,7 @@ func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 // stream, nc (may be nil) carries the complaint events it ticks on, lookup
 // (may be nil) answers the public status page, trusted are the proxies whose
 // X-Forwarded-For names the client.
-func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger, trusted []netip.Prefix) *Handler {
+func New(identity *grpc.ClientConn, nc *nats.Conn, lookup StatusLookup, log *slog.Logger, trusted []netip.Prefix) *Handler {
 	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
 		lookups: newLimiter(lookupsPerMinute), codes: newLimiter(qrPerMinute), trusted: trusted}
 	if identity != nil {
@@ -92,7 +92,8 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// qr answers a PNG QR code of the public status page of a docket.
+// qr answers a PNG QR code of the public status page of a docket, with its
+// complaint's secret: GET /console/qr.png?docket=&token=.
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 	if !h.codes.allow(clientaddr.FromRequest(r, h.trusted)) {
 		w.Header().Set("Retry-After", "60")
@@ -110,11 +111,16 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	token := r.URL.Query().Get("token")
+	if len(token) != 32 || strings.Trim(token, "0123456789abcdef") != "" {
+		http.Error(w, "token: the complaint's status_token is required", http.StatusBadRequest)
+		return
+	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
-	target := fmt.Sprintf("%s://%s/console/#/status/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""))
+	target := fmt.Sprintf("%s://%s/console/#/status/%s/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""), token)
 	png, err := qrcode.Encode(target, qrcode.Medium, 256)
 	if err != nil {
 		http.Error(w, "qr code failed", http.StatusInternalServerError)

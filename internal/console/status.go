@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,9 +37,14 @@ type PublicStatus struct {
 	DueAt        *time.Time `json:"slaDueAt,omitempty"`
 }
 
+// StatusLookup finds the public status of the complaint of a docket and
+// its status-page secret; a wrong secret is apperr.ErrNotFound, exactly as
+// an unknown docket.
+type StatusLookup func(ctx context.Context, docket, token string) (*PublicStatus, error)
+
 // StatusFromDB reads public statuses from PostgreSQL.
-func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStatus, error) {
-	return func(ctx context.Context, docket string) (*PublicStatus, error) {
+func StatusFromDB(pool *pgxpool.Pool) StatusLookup {
+	return func(ctx context.Context, docket, token string) (*PublicStatus, error) {
 		d, err := complaint.ParseDocket("docket", docket)
 		if err != nil {
 			return nil, err
@@ -46,6 +52,9 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 		r, err := complaint.GetByDocket(ctx, pool, d)
 		if err != nil {
 			return nil, err
+		}
+		if subtle.ConstantTimeCompare([]byte(token), []byte(r.StatusToken)) != 1 {
+			return nil, apperr.NotFound("complaint %s not found", d)
 		}
 		st := &PublicStatus{Docket: r.Docket, Status: string(r.Status), Closure: r.Closure, CategoryCode: r.CategoryCode,
 			Department: r.DepartmentCode, District: r.DistrictCode, Level: r.Level, RegisteredAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
@@ -63,9 +72,11 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 	}
 }
 
-// status answers GET /console/status.json?docket=: the citizen's "what
-// happened to my complaint?", reached from the QR code read back with the
-// docket. No login: the docket is the key, and nothing personal is shown.
+// status answers GET /console/status.json?docket=&token=: the citizen's
+// "what happened to my complaint?", reached from the QR code or the link
+// the agent reads out. No login: the docket with its complaint's secret
+// (Complaint.status_token) is the key; a wrong or missing secret answers
+// as an unknown docket does, and nothing personal is shown.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -80,7 +91,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": "status lookups are not served by this process"})
 		return
 	}
-	st, err := h.lookup(r.Context(), r.URL.Query().Get("docket"))
+	st, err := h.lookup(r.Context(), r.URL.Query().Get("docket"), r.URL.Query().Get("token"))
 	if err != nil {
 		// The same mapping as the REST API's: 400 naming the field, 404, 503.
 		gs, unexpected := apperr.ToStatus(err)
