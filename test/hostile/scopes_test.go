@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
@@ -141,4 +143,90 @@ func TestOpen311KeyOnTheWholeAPI(t *testing.T) {
 		t.Errorf("Open311 GET of an agent's complaint: %d %s, want its status without personal data", code2, body2)
 	}
 	after = fmt.Sprintf("/v1 get, search by phone, follow-up, whoami: %s; gRPC: PERMISSION_DENIED; Open311 file+read own: %d", strings.Join(got, ","), code)
+}
+
+// TestStatusPageWalk: dockets are sequential with a computable check
+// digit; a walker asks the public status page for every one of them. With
+// the per-complaint secret, a docket alone (or with a wrong secret) answers
+// exactly as an unknown docket; only the secret of the QR code's link opens
+// its page.
+func TestStatusPageWalk(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) {
+		c.HTTPAddr = "127.0.0.1:0"
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} // a fresh address per walked docket
+	})
+	after := "not measured (the test stopped early)"
+	defer func() {
+		record(t, "walking the public status page by sequential dockets",
+			"any docket shows category, department, district and exact times (446 lookups/s from 20 addresses)", after)
+	}()
+	base := "http://" + env.Server.HTTPAddr.String()
+	var tokens, dockets []string
+	for i := range 3 {
+		reg, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+			IdempotencyKey: fmt.Sprintf("hostile-walk-%d", i),
+			Citizen:        &helplinev1.Citizen{Name: "Kamla Devi", Phone: "9418055555"},
+			Location:       &helplinev1.Location{DistrictCode: "SHIMLA"},
+			CategoryCode:   "PWD_ROAD_POTHOLES", Description: "potholes", Channel: helplinev1.Channel_CHANNEL_PHONE,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, reg.GetComplaint().GetStatusToken())
+		dockets = append(dockets, reg.GetComplaint().GetDocket())
+	}
+	seq := func(i int) string { d, _ := docket.Format(2026, int64(i)); return d }
+	lookup := func(i int, d, q string) (int, string) {
+		req, _ := http.NewRequest("GET", base+"/console/status.json?docket="+d+q, nil)
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.%d.%d", i/250, i%250+1))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, unknown := lookup(0, seq(9_999_999), "")
+	shown := 0
+	for i := 1; i <= 50; i++ {
+		for _, q := range []string{"", "&token=" + strings.Repeat("0", 32)} {
+			code, body := lookup(i, seq(i), q)
+			if code != http.StatusNotFound || body != unknown {
+				shown++
+				t.Errorf("docket %d without its secret (%q): %d %s, want as an unknown docket", i, q, code, body)
+			}
+		}
+	}
+	opened := 0
+	for i, tok := range tokens {
+		if code, body := lookup(100+i, dockets[i], "&token="+tok); code == http.StatusOK && strings.Contains(body, "PWD_ROAD_POTHOLES") {
+			opened++
+		}
+	}
+	if opened != len(tokens) {
+		t.Errorf("only %d of %d pages opened with their own secret", opened, len(tokens))
+	}
+	after = fmt.Sprintf("100 walked lookups (50 dockets, no or wrong secret): %d shown, all others as an unknown docket; %d/%d opened with their own secret", shown, opened, len(tokens))
+}
+
+// TestQRCodeFlood: the QR endpoint drew a PNG for any number of requests.
+func TestQRCodeFlood(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	after := "not measured (the test stopped early)"
+	defer func() {
+		record(t, "QR code flood from one address", "no limit", after)
+	}()
+	u := "http://" + env.Server.HTTPAddr.String() + "/console/qr.png?docket=26-0000001-0&token=" + strings.Repeat("a", 32)
+	limited := 0
+	for range 200 {
+		code, _ := httpCall(t, "GET", u, "", nil)
+		if code == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < 50 {
+		t.Errorf("200 QR codes from one address: %d limited, want at least 50", limited)
+	}
+	after = fmt.Sprintf("200 QR codes from one address: %d answered 429", limited)
 }
