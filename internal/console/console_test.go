@@ -92,6 +92,15 @@ func TestConsoleEndpoints(t *testing.T) {
 			t.Fatalf("the public status shows %q: %s", personal, body)
 		}
 	}
+	// Dates, never times.
+	for _, k := range []string{"registeredAt", "updatedAt"} {
+		if v, _ := st[k].(string); v != "2026-11-02" {
+			t.Errorf("status %s = %v, want the date 2026-11-02 alone", k, st[k])
+		}
+	}
+	if v, ok := st["slaDueAt"].(string); st["slaDueAt"] != nil && (!ok || len(v) != len("2026-11-02")) {
+		t.Errorf("status slaDueAt = %v, want a date alone", st["slaDueAt"])
+	}
 	if resp, _ := get(t, base+"/console/status.json?docket=26-0000099-1"); resp.StatusCode != 404 && resp.StatusCode != 400 {
 		t.Fatalf("unknown docket: %d", resp.StatusCode)
 	}

@@ -15,27 +15,33 @@ import (
 
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/clientaddr"
+	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 )
 
 // PublicStatus is what anyone holding a docket number may see of its
 // complaint: where it is, never who complained or what they wrote.
 type PublicStatus struct {
-	Docket       string     `json:"docket"`
-	Status       string     `json:"status"`
-	Closure      string     `json:"closure,omitempty"`
-	CategoryCode string     `json:"categoryCode"`
-	Category     string     `json:"category"`
-	CategoryHi   string     `json:"categoryHi"`
-	Department   string     `json:"departmentCode,omitempty"`
-	DeptName     string     `json:"department,omitempty"`
-	DeptNameHi   string     `json:"departmentHi,omitempty"`
-	District     string     `json:"districtCode"`
-	Level        int        `json:"level,omitempty"`
-	RegisteredAt time.Time  `json:"registeredAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
-	DueAt        *time.Time `json:"slaDueAt,omitempty"`
+	Docket       string `json:"docket"`
+	Status       string `json:"status"`
+	Closure      string `json:"closure,omitempty"`
+	CategoryCode string `json:"categoryCode"`
+	Category     string `json:"category"`
+	CategoryHi   string `json:"categoryHi"`
+	Department   string `json:"departmentCode,omitempty"`
+	DeptName     string `json:"department,omitempty"`
+	DeptNameHi   string `json:"departmentHi,omitempty"`
+	District     string `json:"districtCode"`
+	Level        int    `json:"level,omitempty"`
+	// RegisteredAt, UpdatedAt and DueAt are dates (IST, 2006-01-02), never
+	// times: exact times would help tie a complaint to a person.
+	RegisteredAt string `json:"registeredAt"`
+	UpdatedAt    string `json:"updatedAt"`
+	DueAt        string `json:"slaDueAt,omitempty"`
 }
+
+// day is the IST date of t.
+func day(t time.Time) string { return t.In(clock.IST).Format(time.DateOnly) }
 
 // StatusLookup finds the public status of the complaint of a docket and
 // its status-page secret; a wrong secret is apperr.ErrNotFound, exactly as
@@ -57,9 +63,9 @@ func StatusFromDB(pool *pgxpool.Pool) StatusLookup {
 			return nil, apperr.NotFound("complaint %s not found", d)
 		}
 		st := &PublicStatus{Docket: r.Docket, Status: string(r.Status), Closure: r.Closure, CategoryCode: r.CategoryCode,
-			Department: r.DepartmentCode, District: r.DistrictCode, Level: r.Level, RegisteredAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-		if r.Status != complaint.Closed && r.Status != complaint.Resolved {
-			st.DueAt = r.SLADueAt
+			Department: r.DepartmentCode, District: r.DistrictCode, Level: r.Level, RegisteredAt: day(r.CreatedAt), UpdatedAt: day(r.UpdatedAt)}
+		if r.Status != complaint.Closed && r.Status != complaint.Resolved && r.SLADueAt != nil {
+			st.DueAt = day(*r.SLADueAt)
 		}
 		err = pool.QueryRow(ctx, `
 			SELECT c.name, c.name_hi, coalesce(d.name, ''), coalesce(d.name_hi, '')

@@ -447,8 +447,8 @@ SCREENS.status = async function (docket, token) {
       dl("col.category", hi && st.categoryHi ? st.categoryHi : st.category),
       dl("c.department", hi && st.departmentHi ? st.departmentHi : st.department),
       dl("col.level", st.level ? "L" + st.level : ""),
-      dl("col.registered", fmtTime(st.registeredAt)),
-      dl("col.due", fmtTime(st.slaDueAt)),
-      dl("status.updated", fmtTime(st.updatedAt))),
+      dl("col.registered", fmtDate(st.registeredAt)),
+      dl("col.due", fmtDate(st.slaDueAt)),
+      dl("status.updated", fmtDate(st.updatedAt))),
     form);
 };
