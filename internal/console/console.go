@@ -50,6 +50,8 @@ type Handler struct {
 	codes *limiter
 	// trusted are the proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
+	// publicURL is the console's address in QR codes ("": the request's).
+	publicURL string
 }
 
 // Close ends every change stream, so that a graceful shutdown need not
@@ -59,10 +61,11 @@ func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 // New returns the console; identity checks the tokens of the change
 // stream, nc (may be nil) carries the complaint events it ticks on, lookup
 // (may be nil) answers the public status page, trusted are the proxies whose
-// X-Forwarded-For names the client.
-func New(identity *grpc.ClientConn, nc *nats.Conn, lookup StatusLookup, log *slog.Logger, trusted []netip.Prefix) *Handler {
+// X-Forwarded-For names the client, publicURL (may be empty: derived from
+// each request) is the console's address in the QR codes.
+func New(identity *grpc.ClientConn, nc *nats.Conn, lookup StatusLookup, log *slog.Logger, trusted []netip.Prefix, publicURL string) *Handler {
 	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
-		lookups: newLimiter(lookupsPerMinute), codes: newLimiter(qrPerMinute), trusted: trusted}
+		lookups: newLimiter(lookupsPerMinute), codes: newLimiter(qrPerMinute), trusted: trusted, publicURL: strings.TrimRight(publicURL, "/")}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -92,6 +95,19 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// baseURL is the console's address for citizens: the -public-url setting,
+// else the request's scheme and Host.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.publicURL != "" {
+		return h.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 // qr answers a PNG QR code of the public status page of a docket, with its
 // complaint's secret: GET /console/qr.png?docket=&token=.
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
@@ -116,11 +132,7 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "token: the complaint's status_token is required", http.StatusBadRequest)
 		return
 	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	target := fmt.Sprintf("%s://%s/console/#/status/%s/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""), token)
+	target := h.baseURL(r) + "/console/#/status/" + strings.ReplaceAll(docket, " ", "") + "/" + token
 	png, err := qrcode.Encode(target, qrcode.Medium, 256)
 	if err != nil {
 		http.Error(w, "qr code failed", http.StatusInternalServerError)
