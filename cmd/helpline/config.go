@@ -127,6 +127,7 @@ func (c *config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DatabaseURL, "database-url", DefaultDatabaseURL, "PostgreSQL URL (HELPLINE_DATABASE_URL)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (HELPLINE_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "text or json (HELPLINE_LOG_FORMAT)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the console's address as citizens reach it, e.g. https://helpline.example.in, for the status page's QR codes; empty: each request's own (HELPLINE_PUBLIC_URL)")
 	c.bind(fs)
 }
 
@@ -249,6 +250,12 @@ func (c *config) finish() error {
 			fail("memory-limit", c.memoryLimit, "not a size such as 256MiB or 1GiB, nor off")
 		}
 		c.memoryBytes = n
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Trim(u.Path, "/") != "" {
+			fail("public-url", c.PublicURL, "must be http(s)://host[:port], without a path")
+		}
 	}
 	if trusted, err := clientaddr.ParseTrusted(c.trustedProxies); err != nil {
 		fail("trusted-proxies", c.trustedProxies, err.Error())

@@ -30,3 +30,26 @@ func TestTrustedProxiesParsedStrictly(t *testing.T) {
 		t.Errorf("a bad proxy: %v, want an error naming -trusted-proxies and the value", err)
 	}
 }
+
+func TestPublicURLParsedStrictly(t *testing.T) {
+	parse := func(v string) error {
+		var c config
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.serveFlags(fs)
+		if err := fs.Parse([]string{"-public-url", v}); err != nil {
+			return err
+		}
+		return c.finish()
+	}
+	for _, ok := range []string{"https://helpline.example.in", "http://10.0.0.5:8080/"} {
+		if err := parse(ok); err != nil {
+			t.Errorf("-public-url %q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"helpline.example.in", "ftp://x", "https://x/console", "https://x/?a=1", "https://u@x"} {
+		if err := parse(bad); err == nil || !strings.Contains(err.Error(), "-public-url") {
+			t.Errorf("-public-url %q: %v, want an error naming -public-url", bad, err)
+		}
+	}
+}

@@ -27,7 +27,7 @@ const userUsage = `usage: helpline user <create|disable|reset-password|issue-tok
   create          -username U -role agent|officer|supervisor|admin [-name N]   (password from HELPLINE_NEW_PASSWORD or stdin)
   disable         -username U
   reset-password  -username U                                               (password from HELPLINE_NEW_PASSWORD or stdin)
-  issue-token     -username U -name "whatsapp-bot" [-ttl 2160h]`
+  issue-token     -username U -name "whatsapp-bot" [-ttl 2160h] [-scope full|open311]`
 
 // userCommand administers users directly against the database, through the
 // IdentityService's own handlers and checks, acting as the operator.
@@ -43,6 +43,7 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 	role := fs.String("role", "", "agent, officer, supervisor or admin (create)")
 	name := fs.String("name", "", "display name (create) or token purpose (issue-token)")
 	ttl := fs.Duration("ttl", 90*24*time.Hour, "token lifetime (issue-token)")
+	scope := fs.String("scope", "full", "what the token opens (issue-token): full, or open311 (an Open311 application's api_key)")
 	if err := c.parseArgs(fs, args[1:]); err != nil {
 		return err
 	}
@@ -89,7 +90,11 @@ func userCommand(ctx context.Context, args []string, stdin io.Reader, stdout io.
 		}
 		out = "password reset for " + *username + "; their sessions were ended"
 	case "issue-token":
-		resp, err := svc.IssueToken(op, &helplinev1.IssueTokenRequest{Username: *username, Name: *name, Ttl: durationpb.New(*ttl)})
+		sc, ok := map[string]helplinev1.TokenScope{"full": helplinev1.TokenScope_TOKEN_SCOPE_FULL, "open311": helplinev1.TokenScope_TOKEN_SCOPE_OPEN311}[*scope]
+		if !ok {
+			return fmt.Errorf("issue-token: -scope must be full or open311")
+		}
+		resp, err := svc.IssueToken(op, &helplinev1.IssueTokenRequest{Username: *username, Name: *name, Ttl: durationpb.New(*ttl), Scope: sc})
 		if err != nil {
 			return describe(err)
 		}

@@ -24,7 +24,7 @@ const userHelp = `usage: helplinectl user <command>
   list [-role R]
   disable USERNAME
   reset-password USERNAME                                                     (new password asked for, or read from standard input)
-  issue-token USERNAME -name NAME [-ttl 2160h]                                an API key, e.g. for an Open311 application`
+  issue-token USERNAME -name NAME [-ttl 2160h] [-scope full|open311]          an API key; -scope open311: an Open311 application's`
 
 func (c *cli) user(ctx context.Context, args []string) error {
 	if len(args) == 0 {
@@ -87,6 +87,7 @@ func (c *cli) user(ctx context.Context, args []string) error {
 	case "disable", "reset-password", "issue-token":
 		name := fs.String("name", "", "issue-token: what the token is for")
 		ttl := fs.Duration("ttl", 90*24*time.Hour, "issue-token: how long the token is valid")
+		scope := fs.String("scope", "full", "issue-token: what the token opens: full, or open311 (an Open311 application's api_key)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
@@ -110,7 +111,11 @@ func (c *cli) user(ctx context.Context, args []string) error {
 			}
 			fmt.Fprintf(c.stdout, "password of %s reset, as a one-time password to be changed at the next login\n", pos[0])
 		default:
-			resp, err := id.IssueToken(actx, &helplinev1.IssueTokenRequest{Username: pos[0], Name: *name, Ttl: durationpb.New(*ttl)})
+			sc, ok := tokenScopes[*scope]
+			if !ok {
+				return fmt.Errorf("user issue-token: -scope must be full or open311")
+			}
+			resp, err := id.IssueToken(actx, &helplinev1.IssueTokenRequest{Username: pos[0], Name: *name, Ttl: durationpb.New(*ttl), Scope: sc})
 			if err != nil {
 				return err
 			}
@@ -123,6 +128,12 @@ func (c *cli) user(ctx context.Context, args []string) error {
 		return fmt.Errorf("user: unknown command %q", args[0])
 	}
 	return nil
+}
+
+// tokenScopes are the values of issue-token's -scope.
+var tokenScopes = map[string]helplinev1.TokenScope{
+	"full":    helplinev1.TokenScope_TOKEN_SCOPE_FULL,
+	"open311": helplinev1.TokenScope_TOKEN_SCOPE_OPEN311,
 }
 
 const statsHelp = `usage: helplinectl stats <resolution|aging|grades> [flags]

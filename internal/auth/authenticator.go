@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/clock"
 )
 
@@ -60,7 +61,7 @@ func (a *Authenticator) Resolve(ctx context.Context, fullMethod string) (caller.
 	if err != nil {
 		return caller.Caller{}, err
 	}
-	if rule, limited := Scopes[c.Scope]; limited && !slices.Contains(rule.Methods, fullMethod) {
+	if rule, limited := Scopes[c.Scope]; limited && (!slices.Contains(rule.Methods, fullMethod) || rule.Via != "" && clientaddr.Via(ctx) != rule.Via) {
 		return caller.Caller{}, status.Error(codes.PermissionDenied, rule.Refusal)
 	}
 	roles, ok := Policy[fullMethod]

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clientaddr"
 )
 
 // Public methods need no token.
@@ -20,6 +21,10 @@ type ScopeRule struct {
 	Methods []string
 	// Refusal is the PERMISSION_DENIED message for every other RPC.
 	Refusal string
+	// Via, when set, is the only adapter of this process (or of a trusted
+	// Helpline process) the scope's tokens work through (clientaddr.Via):
+	// a call made directly over gRPC or through /v1 is refused.
+	Via string
 }
 
 // Scopes limits tokens of a scope to a few RPCs, whatever their user's role
@@ -28,6 +33,21 @@ var Scopes = map[caller.Scope]ScopeRule{
 	caller.PasswordChangeScope: {
 		Methods: []string{"/helpline.v1.IdentityService/ChangePassword"},
 		Refusal: "password change required",
+	},
+	// An Open311 application's key opens the Open311 API only: the calls
+	// its adapter makes, and only when the adapter makes them.
+	caller.Open311Scope: {
+		Methods: []string{
+			"/helpline.v1.IdentityService/WhoAmI",
+			"/helpline.v1.IntakeService/RegisterComplaint",
+			"/helpline.v1.IntakeService/GetComplaint",
+			"/helpline.v1.IntakeService/SearchComplaints",
+			"/helpline.v1.RoutingService/ListCategories",
+			"/helpline.v1.RoutingService/ListDepartments",
+			"/helpline.v1.RoutingService/ListDistricts",
+		},
+		Refusal: "an Open311 application key opens only the Open311 API (/open311/v2)",
+		Via:     clientaddr.ViaOpen311,
 	},
 }
 

@@ -33,6 +33,9 @@ const (
 	// PasswordChangeScope is the token of a login with a one-time
 	// password: it allows only ChangePassword.
 	PasswordChangeScope Scope = "PASSWORD_CHANGE"
+	// Open311Scope is an Open311 application's api_key: it allows only
+	// the RPCs the Open311 adapter makes, and only through it.
+	Open311Scope Scope = "OPEN311"
 )
 
 // Caller is who is calling.

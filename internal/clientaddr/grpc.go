@@ -39,11 +39,12 @@ func FromRequestOutgoing(r *http.Request, trusted []netip.Prefix) context.Contex
 }
 
 // Metadata is a grpc-gateway metadata annotator (runtime.WithMetadata):
-// the request's real client address as x-helpline-client-address. The
+// the request's real client address as x-helpline-client-address, and
+// ViaREST as x-helpline-via. The
 // gateway lets an annotator's keys replace any a client sends itself.
 func Metadata(trusted []netip.Prefix) func(context.Context, *http.Request) metadata.MD {
 	return func(_ context.Context, r *http.Request) metadata.MD {
-		return metadata.Pairs(MetadataKey, FromRequest(r, trusted))
+		return metadata.Pairs(MetadataKey, FromRequest(r, trusted), ViaKey, ViaREST)
 	}
 }
 
@@ -84,8 +85,8 @@ type Resolver struct {
 // and from this process's own connections.
 func NewResolver(trusted []netip.Prefix) *Resolver { return &Resolver{trusted: trusted} }
 
-// resolve returns ctx with the call's believed client address, and without
-// the secret in its incoming metadata.
+// resolve returns ctx with the call's believed client address and adapter
+// (Via), and without the secret in its incoming metadata.
 func (rv *Resolver) resolve(ctx context.Context) context.Context {
 	addr := peerAddr(ctx)
 	md, ok := metadata.FromIncomingContext(ctx)
@@ -105,6 +106,9 @@ func (rv *Resolver) resolve(ctx context.Context) context.Context {
 		if a, ok := parseHop(vals[0]); ok {
 			addr = a.String()
 		}
+	}
+	if vals := md.Get(ViaKey); believed && len(vals) == 1 {
+		ctx = context.WithValue(ctx, viaKey{}, vals[0])
 	}
 	if len(md.Get(secretKey)) > 0 {
 		md = md.Copy()

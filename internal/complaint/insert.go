@@ -79,7 +79,7 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 		                          scope, key, hash, i)
 		ORDER BY u.i
 		ON CONFLICT (idem_scope, idem_key) DO NOTHING
-		RETURNING docket, id`,
+		RETURNING docket, id, status_token`,
 		string(Registered), now, dockets, citizens, districts, blocks, wards, localities, addresses,
 		categories, descriptions, channels, lines, scopes, keys, hashes)
 	if err != nil {
@@ -90,15 +90,15 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 	var events []*helplinev1.ComplaintEvent
 	var traces []string
 	for rows.Next() {
-		var dkt string
+		var dkt, token string
 		var id int64
-		if err := rows.Scan(&dkt, &id); err != nil {
+		if err := rows.Scan(&dkt, &id, &token); err != nil {
 			return nil, fmt.Errorf("insert complaints: %w", err)
 		}
 		i := byDocket[dkt]
 		inserted[i] = true
 		r := items[i].Record
-		r.ID = id
+		r.ID, r.StatusToken = id, token
 		history = append(history, historyRow(r, Register, "", "", items[i].Who, now))
 		events = append(events, event(r, Register, "", "", items[i].Who, now))
 		traces = append(traces, items[i].TraceParent)

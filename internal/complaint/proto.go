@@ -53,7 +53,8 @@ func RoleProto(r caller.Role) helplinev1.Role {
 
 // View says how a complaint is shown.
 type View struct {
-	// MaskPhone hides the middle of the citizen's phone (officers, supervisors).
+	// MaskPhone hides the middle of the citizen's phone and the status
+	// page's secret (officers, supervisors).
 	MaskPhone bool
 	// Now decides the overdue flag.
 	Now time.Time
@@ -99,6 +100,9 @@ func ToProto(r *Record, history []HistoryEntry, v View) *helplinev1.Complaint {
 		RegisteredBy:          r.RegisteredBy,
 		FlaggedForSupervisor:  r.SupervisorFlag != "",
 		SupervisorFlagReason:  r.SupervisorFlag,
+	}
+	if !v.MaskPhone {
+		c.StatusToken = r.StatusToken
 	}
 	if r.SpecialClosurePending {
 		c.SpecialClosure = &helplinev1.SpecialClosureProposal{

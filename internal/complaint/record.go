@@ -76,6 +76,9 @@ type Record struct {
 	// SupervisorFlag, when not empty, is why the complaint needs the
 	// supervisor (a post without a holder, no held post above).
 	SupervisorFlag string
+	// StatusToken is the secret of the public status page (set by the
+	// database at registration).
+	StatusToken string
 }
 
 // Overdue reports whether the SLA clock has run out at now. The clock runs
@@ -103,7 +106,7 @@ SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.
              WHERE cl.complaint_id = c.id ORDER BY lc.docket),
        c.feedback_attempts, c.feedback_first_failed_at,
        c.escalation_count, c.feedback_reached, c.resolved_on_time, c.assignments, c.acks_on_time, c.ack_due_at,
-       c.idem_scope, coalesce(c.supervisor_flag, '')
+       c.idem_scope, coalesce(c.supervisor_flag, ''), c.status_token
 FROM complaints c
 JOIN citizens ci ON ci.id = c.citizen_id
 JOIN locations d ON d.id = c.district_id
@@ -131,7 +134,7 @@ func ScanRecord(row pgx.Row) (*Record, error) {
 		&r.SpecialProposerID, &r.SpecialProposer, &r.LinkedDockets,
 		&r.FeedbackAttempts, &r.FeedbackFirstFailedAt,
 		&r.EscalationCount, &r.FeedbackReached, &r.ResolvedOnTime, &r.Assignments, &r.AcksOnTime, &r.AckDueAt,
-		&r.RegisteredBy, &r.SupervisorFlag)
+		&r.RegisteredBy, &r.SupervisorFlag, &r.StatusToken)
 	r.Status = Status(status)
 	return r, err
 }

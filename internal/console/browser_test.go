@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,14 @@ func TestConsoleLifecycle(t *testing.T) {
 		t.Fatal("docket changed")
 	}
 	agent.Find(`img[src*="qr.png"]`)
+	var qrSrc string
+	_ = json.Unmarshal(agent.JS(`return document.querySelector('img[src*="qr.png"]').getAttribute("src");`), &qrSrc)
+	qrURL, err := url.Parse(qrSrc)
+	if err != nil || qrURL.Query().Get("docket") != docket || len(qrURL.Query().Get("token")) != 32 {
+		t.Fatalf("the QR code's source %q carries no docket with its secret", qrSrc)
+	}
+	// The QR code's link: /console/#/status/<docket>/<secret>.
+	qrLink := "/console/#/status/" + docket + "/" + qrURL.Query().Get("token")
 	agent.Screenshot("1-agent-registered")
 	agent.Audit("agent")
 
@@ -207,7 +216,9 @@ func TestConsoleLifecycle(t *testing.T) {
 
 	// The QR code's page: the citizen sees where the complaint is, without logging in, and nothing personal.
 	citizen := d.NewSession(base, shots)
-	citizen.Open("/console/#/status/" + docket)
+	citizen.Open("/console/#/status/" + docket) // the docket alone shows nothing
+	citizen.WaitText(".status-page .error", "No complaint has this docket number and code.")
+	citizen.Open(qrLink)
 	citizen.WaitText("#status", "Closed")
 	citizen.WaitText("#status", "Potholes on road")
 	if body := citizen.Text("body"); strings.Contains(body, "राम") || strings.Contains(body, "गड्ढे") || strings.Contains(body, "12345") {

@@ -37,7 +37,7 @@ type Handler struct {
 	nc       *nats.Conn
 	log      *slog.Logger
 
-	lookup func(context.Context, string) (*PublicStatus, error)
+	lookup StatusLookup
 
 	mu      sync.Mutex
 	clients map[chan struct{}]bool
@@ -46,8 +46,12 @@ type Handler struct {
 	closeOnce sync.Once
 	// lookups limits status lookups per client address.
 	lookups *limiter
+	// codes limits QR codes per client address.
+	codes *limiter
 	// trusted are the proxies whose X-Forwarded-For names the client.
 	trusted []netip.Prefix
+	// publicURL is the console's address in QR codes ("": the request's).
+	publicURL string
 }
 
 // Close ends every change stream, so that a graceful shutdown need not
@@ -57,10 +61,11 @@ func (h *Handler) Close() { h.closeOnce.Do(func() { close(h.done) }) }
 // New returns the console; identity checks the tokens of the change
 // stream, nc (may be nil) carries the complaint events it ticks on, lookup
 // (may be nil) answers the public status page, trusted are the proxies whose
-// X-Forwarded-For names the client.
-func New(identity *grpc.ClientConn, nc *nats.Conn, lookup func(context.Context, string) (*PublicStatus, error), log *slog.Logger, trusted []netip.Prefix) *Handler {
+// X-Forwarded-For names the client, publicURL (may be empty: derived from
+// each request) is the console's address in the QR codes.
+func New(identity *grpc.ClientConn, nc *nats.Conn, lookup StatusLookup, log *slog.Logger, trusted []netip.Prefix, publicURL string) *Handler {
 	h := &Handler{nc: nc, lookup: lookup, log: log, clients: map[chan struct{}]bool{}, done: make(chan struct{}),
-		lookups: newLimiter(lookupsPerMinute), trusted: trusted}
+		lookups: newLimiter(lookupsPerMinute), codes: newLimiter(qrPerMinute), trusted: trusted, publicURL: strings.TrimRight(publicURL, "/")}
 	if identity != nil {
 		h.identity = helplinev1.NewIdentityServiceClient(identity)
 	}
@@ -90,8 +95,27 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// qr answers a PNG QR code of the public status page of a docket.
+// baseURL is the console's address for citizens: the -public-url setting,
+// else the request's scheme and Host.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.publicURL != "" {
+		return h.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// qr answers a PNG QR code of the public status page of a docket, with its
+// complaint's secret: GET /console/qr.png?docket=&token=.
 func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
+	if !h.codes.allow(clientaddr.FromRequest(r, h.trusted)) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "too many QR codes: try again in a minute", http.StatusTooManyRequests)
+		return
+	}
 	docket := r.URL.Query().Get("docket")
 	if docket == "" || len(docket) > 20 {
 		http.Error(w, "docket is required", http.StatusBadRequest)
@@ -103,11 +127,12 @@ func (h *Handler) qr(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
+	token := r.URL.Query().Get("token")
+	if len(token) != 32 || strings.Trim(token, "0123456789abcdef") != "" {
+		http.Error(w, "token: the complaint's status_token is required", http.StatusBadRequest)
+		return
 	}
-	target := fmt.Sprintf("%s://%s/console/#/status/%s", scheme, r.Host, strings.ReplaceAll(docket, " ", ""))
+	target := h.baseURL(r) + "/console/#/status/" + strings.ReplaceAll(docket, " ", "") + "/" + token
 	png, err := qrcode.Encode(target, qrcode.Medium, 256)
 	if err != nil {
 		http.Error(w, "qr code failed", http.StatusInternalServerError)

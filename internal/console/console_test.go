@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	docketpkg "github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
@@ -54,7 +55,17 @@ func TestConsoleEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	docket := reg.GetComplaint().GetDocket()
-	resp, body = get(t, base+"/console/qr.png?docket="+docket)
+	token := reg.GetComplaint().GetStatusToken()
+	if len(token) != 32 {
+		t.Fatalf("RegisterComplaint gave the agent the status token %q", token)
+	}
+	if got, err := env.Intake.GetComplaint(env.Agent, &helplinev1.GetComplaintRequest{Docket: docket}); err != nil || got.GetComplaint().GetStatusToken() != token {
+		t.Fatalf("GetComplaint's status token: %v %q, want %q", err, got.GetComplaint().GetStatusToken(), token)
+	}
+	if resp, _ := get(t, base+"/console/qr.png?docket="+docket); resp.StatusCode != 400 {
+		t.Fatalf("qr without the secret: %d", resp.StatusCode)
+	}
+	resp, body = get(t, base+"/console/qr.png?docket="+docket+"&token="+token)
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(body, []byte("\x89PNG")) {
 		t.Fatalf("qr: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -62,7 +73,16 @@ func TestConsoleEndpoints(t *testing.T) {
 		t.Fatalf("qr of junk: %d", resp.StatusCode)
 	}
 
-	resp, body = get(t, base+"/console/status.json?docket="+url.QueryEscape(strings.ReplaceAll(docket, "-", " ")))
+	// Without the secret, or with a wrong one, the answer is an unknown docket's.
+	missing, _ := docketpkg.Format(2026, 9_999_999)
+	_, unknown := get(t, base+"/console/status.json?docket="+missing+"&token="+token)
+	for _, q := range []string{"", "&token=", "&token=" + strings.Repeat("0", 32), "&token=" + token[:31]} {
+		resp, body := get(t, base+"/console/status.json?docket="+docket+q)
+		if resp.StatusCode != 404 || string(body) != string(unknown) {
+			t.Fatalf("status with token %q: %d %s, want as an unknown docket: 404 %s", q, resp.StatusCode, body, unknown)
+		}
+	}
+	resp, body = get(t, base+"/console/status.json?docket="+url.QueryEscape(strings.ReplaceAll(docket, "-", " "))+"&token="+token)
 	var st map[string]any
 	if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != 200 || st["docket"] != docket || st["category"] != "Potholes on road" {
 		t.Fatalf("status: %d %s", resp.StatusCode, body)
@@ -71,6 +91,15 @@ func TestConsoleEndpoints(t *testing.T) {
 		if strings.Contains(string(body), personal) {
 			t.Fatalf("the public status shows %q: %s", personal, body)
 		}
+	}
+	// Dates, never times.
+	for _, k := range []string{"registeredAt", "updatedAt"} {
+		if v, _ := st[k].(string); v != "2026-11-02" {
+			t.Errorf("status %s = %v, want the date 2026-11-02 alone", k, st[k])
+		}
+	}
+	if v, ok := st["slaDueAt"].(string); st["slaDueAt"] != nil && (!ok || len(v) != len("2026-11-02")) {
+		t.Errorf("status slaDueAt = %v, want a date alone", st["slaDueAt"])
 	}
 	if resp, _ := get(t, base+"/console/status.json?docket=26-0000099-1"); resp.StatusCode != 404 && resp.StatusCode != 400 {
 		t.Fatalf("unknown docket: %d", resp.StatusCode)

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,31 +15,42 @@ import (
 
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/clientaddr"
+	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/complaint"
 )
 
 // PublicStatus is what anyone holding a docket number may see of its
 // complaint: where it is, never who complained or what they wrote.
 type PublicStatus struct {
-	Docket       string     `json:"docket"`
-	Status       string     `json:"status"`
-	Closure      string     `json:"closure,omitempty"`
-	CategoryCode string     `json:"categoryCode"`
-	Category     string     `json:"category"`
-	CategoryHi   string     `json:"categoryHi"`
-	Department   string     `json:"departmentCode,omitempty"`
-	DeptName     string     `json:"department,omitempty"`
-	DeptNameHi   string     `json:"departmentHi,omitempty"`
-	District     string     `json:"districtCode"`
-	Level        int        `json:"level,omitempty"`
-	RegisteredAt time.Time  `json:"registeredAt"`
-	UpdatedAt    time.Time  `json:"updatedAt"`
-	DueAt        *time.Time `json:"slaDueAt,omitempty"`
+	Docket       string `json:"docket"`
+	Status       string `json:"status"`
+	Closure      string `json:"closure,omitempty"`
+	CategoryCode string `json:"categoryCode"`
+	Category     string `json:"category"`
+	CategoryHi   string `json:"categoryHi"`
+	Department   string `json:"departmentCode,omitempty"`
+	DeptName     string `json:"department,omitempty"`
+	DeptNameHi   string `json:"departmentHi,omitempty"`
+	District     string `json:"districtCode"`
+	Level        int    `json:"level,omitempty"`
+	// RegisteredAt, UpdatedAt and DueAt are dates (IST, 2006-01-02), never
+	// times: exact times would help tie a complaint to a person.
+	RegisteredAt string `json:"registeredAt"`
+	UpdatedAt    string `json:"updatedAt"`
+	DueAt        string `json:"slaDueAt,omitempty"`
 }
 
+// day is the IST date of t.
+func day(t time.Time) string { return t.In(clock.IST).Format(time.DateOnly) }
+
+// StatusLookup finds the public status of the complaint of a docket and
+// its status-page secret; a wrong secret is apperr.ErrNotFound, exactly as
+// an unknown docket.
+type StatusLookup func(ctx context.Context, docket, token string) (*PublicStatus, error)
+
 // StatusFromDB reads public statuses from PostgreSQL.
-func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStatus, error) {
-	return func(ctx context.Context, docket string) (*PublicStatus, error) {
+func StatusFromDB(pool *pgxpool.Pool) StatusLookup {
+	return func(ctx context.Context, docket, token string) (*PublicStatus, error) {
 		d, err := complaint.ParseDocket("docket", docket)
 		if err != nil {
 			return nil, err
@@ -47,10 +59,13 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 		if err != nil {
 			return nil, err
 		}
+		if subtle.ConstantTimeCompare([]byte(token), []byte(r.StatusToken)) != 1 {
+			return nil, apperr.NotFound("complaint %s not found", d)
+		}
 		st := &PublicStatus{Docket: r.Docket, Status: string(r.Status), Closure: r.Closure, CategoryCode: r.CategoryCode,
-			Department: r.DepartmentCode, District: r.DistrictCode, Level: r.Level, RegisteredAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-		if r.Status != complaint.Closed && r.Status != complaint.Resolved {
-			st.DueAt = r.SLADueAt
+			Department: r.DepartmentCode, District: r.DistrictCode, Level: r.Level, RegisteredAt: day(r.CreatedAt), UpdatedAt: day(r.UpdatedAt)}
+		if r.Status != complaint.Closed && r.Status != complaint.Resolved && r.SLADueAt != nil {
+			st.DueAt = day(*r.SLADueAt)
 		}
 		err = pool.QueryRow(ctx, `
 			SELECT c.name, c.name_hi, coalesce(d.name, ''), coalesce(d.name_hi, '')
@@ -63,9 +78,11 @@ func StatusFromDB(pool *pgxpool.Pool) func(context.Context, string) (*PublicStat
 	}
 }
 
-// status answers GET /console/status.json?docket=: the citizen's "what
-// happened to my complaint?", reached from the QR code read back with the
-// docket. No login: the docket is the key, and nothing personal is shown.
+// status answers GET /console/status.json?docket=&token=: the citizen's
+// "what happened to my complaint?", reached from the QR code or the link
+// the agent reads out. No login: the docket with its complaint's secret
+// (Complaint.status_token) is the key; a wrong or missing secret answers
+// as an unknown docket does, and nothing personal is shown.
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -80,7 +97,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]string{"message": "status lookups are not served by this process"})
 		return
 	}
-	st, err := h.lookup(r.Context(), r.URL.Query().Get("docket"))
+	st, err := h.lookup(r.Context(), r.URL.Query().Get("docket"), r.URL.Query().Get("token"))
 	if err != nil {
 		// The same mapping as the REST API's: 400 naming the field, 404, 503.
 		gs, unexpected := apperr.ToStatus(err)
@@ -101,6 +118,10 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 // lookupsPerMinute bounds the status lookups of one client address, so the
 // sequential docket numbers cannot be walked quickly.
 const lookupsPerMinute = 30
+
+// qrPerMinute bounds the QR codes drawn for one client address (each costs
+// CPU): enough for a call centre's agents behind one address.
+const qrPerMinute = 120
 
 // limiter is a per-address token bucket: n a minute, n at once.
 type limiter struct {

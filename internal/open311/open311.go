@@ -188,8 +188,9 @@ func jsonName(s string) (string, error) {
 	return name, nil
 }
 
-// authorized returns ctx carrying the request's api_key as the bearer token
-// and its real client address.
+// authorized returns ctx carrying the request's api_key as the bearer token,
+// its real client address, and this adapter's name (clientaddr.ViaOpen311:
+// an Open311 application's key works only through it).
 func (h *Handler) authorized(r *http.Request) (context.Context, error) {
 	key := r.FormValue("api_key")
 	if key == "" {
@@ -198,7 +199,8 @@ func (h *Handler) authorized(r *http.Request) (context.Context, error) {
 	if key == "" {
 		return nil, &apiError{http.StatusForbidden, "api_key is required"}
 	}
-	return metadata.AppendToOutgoingContext(clientaddr.FromRequestOutgoing(r, h.trusted), "authorization", "Bearer "+key), nil
+	ctx := clientaddr.OutgoingVia(clientaddr.FromRequestOutgoing(r, h.trusted), clientaddr.ViaOpen311)
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key), nil
 }
 
 // service is one Open311 service: a complaint category.

@@ -82,7 +82,8 @@ func list(t *testing.T, body string) []map[string]any {
 	return out
 }
 
-// apiKey creates an agent user for a client application and issues its key.
+// apiKey creates an agent user for a client application and issues its key
+// (scope OPEN311, as the README has it).
 func apiKey(t *testing.T, env *testenv.Env, user string) string {
 	_, err := env.Identity.CreateUser(env.Admin, &helplinev1.CreateUserRequest{
 		Username: user, DisplayName: "civic app " + user, Role: helplinev1.Role_ROLE_AGENT, Password: "a-long-password-1",
@@ -90,7 +91,7 @@ func apiKey(t *testing.T, env *testenv.Env, user string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := env.Identity.IssueToken(env.Admin, &helplinev1.IssueTokenRequest{Username: user, Name: "open311"})
+	resp, err := env.Identity.IssueToken(env.Admin, &helplinev1.IssueTokenRequest{Username: user, Name: "open311", Scope: helplinev1.TokenScope_TOKEN_SCOPE_OPEN311})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,14 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
+	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/docket"
 	"github.com/helpline/helpline/internal/testenv"
 )
@@ -260,6 +262,62 @@ func TestOneTimePasswordTokenAllowsOnlyChangePassword(t *testing.T) {
 	}
 	if walked < len(auth.Policy) {
 		t.Errorf("walked %d RPCs of the %d in the policy", walked, len(auth.Policy))
+	}
+}
+
+// open311Methods are the RPCs the Open311 adapter makes with an
+// application's key, written out here independently of auth.Scopes.
+var open311Methods = []string{
+	"/helpline.v1.IdentityService/WhoAmI",
+	"/helpline.v1.IntakeService/RegisterComplaint",
+	"/helpline.v1.IntakeService/GetComplaint",
+	"/helpline.v1.IntakeService/SearchComplaints",
+	"/helpline.v1.RoutingService/ListCategories",
+	"/helpline.v1.RoutingService/ListDepartments",
+	"/helpline.v1.RoutingService/ListDistricts",
+}
+
+// TestOpen311KeyOpensNothingOverGRPC walks every RPC over gRPC directly with
+// an Open311 application's key (scope OPEN311, user of role agent), with and
+// without a forged x-helpline-via: every one is PERMISSION_DENIED, even
+// those the Open311 adapter itself makes with the key (which its own tests
+// show working), and even those the agent role allows.
+func TestOpen311KeyOpensNothingOverGRPC(t *testing.T) {
+	env := testenv.StartServer(t)
+	c := registerAndRoute(t, env)
+	cases := accessCases(c.GetDocket())
+	if _, err := env.Identity.CreateUser(env.Admin, &helplinev1.CreateUserRequest{Username: "civic-app", Role: helplinev1.Role_ROLE_AGENT, Password: "a-long-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := env.Identity.IssueToken(env.Admin, &helplinev1.IssueTokenRequest{Username: "civic-app", Name: "open311", Scope: helplinev1.TokenScope_TOKEN_SCOPE_OPEN311})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := auth.Scopes[caller.Open311Scope].Methods; !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(open311Methods))) {
+		t.Errorf("the OPEN311 scope allows %v, want %v", got, open311Methods)
+	}
+	plain := testenv.WithToken(context.Background(), tok.GetToken())
+	forged := metadata.AppendToOutgoingContext(plain, clientaddr.ViaKey, clientaddr.ViaOpen311)
+	walked := 0
+	for _, m := range env.Server.Methods() {
+		tc, ok := cases[m]
+		if !ok {
+			continue
+		}
+		walked++
+		for name, ctx := range map[string]context.Context{"plain": plain, "forged via": forged} {
+			err := call(ctx, env.Conn, m, tc.req("civic-app"))
+			if st := status.Convert(err); st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), "Open311") {
+				t.Errorf("%s with the Open311 key (%s): %v, want PERMISSION_DENIED naming Open311", m[strings.LastIndex(m, "/")+1:], name, err)
+			}
+		}
+	}
+	if walked < len(auth.Policy) {
+		t.Errorf("walked %d RPCs of the %d in the policy", walked, len(auth.Policy))
+	}
+	_, err = env.Identity.IssueToken(env.Admin, &helplinev1.IssueTokenRequest{Username: "civic-app", Name: "x", Scope: helplinev1.TokenScope(99)})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("IssueToken with an unknown scope: %v, want INVALID_ARGUMENT", err)
 	}
 }
 

@@ -136,6 +136,10 @@ type Config struct {
 	// gateways) whose X-Forwarded-For/Forwarded headers and whose
 	// x-helpline-client-address gRPC metadata are believed.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the console's address as citizens reach it (scheme and
+	// host, e.g. https://helpline.example.in), for the status page's QR
+	// codes; empty: derived from each request.
+	PublicURL string
 	// TLSCert and TLSKey are PEM files; when set, gRPC and HTTP serve TLS,
 	// reloading the pair when the files change (checked every TLSWatch, zero
 	// means 10 s) and on ReloadTLS.
@@ -391,7 +395,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		}
 		civic := open311.New(conns[helplinev1.IntakeService_ServiceDesc.ServiceName], conns[helplinev1.RoutingService_ServiceDesc.ServiceName],
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now, cfg.TrustedProxies)
-		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"), cfg.TrustedProxies)
+		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"), cfg.TrustedProxies, cfg.PublicURL)
 		s.goRun(func() { ui.Run(bg) })
 		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}

@@ -365,6 +365,10 @@ func (s *Service) IssueToken(ctx context.Context, req *helplinev1.IssueTokenRequ
 			return nil, apperr.Invalid("ttl", "must be between 1 minute and 366 days")
 		}
 	}
+	scope, err := issuedScope(req.GetScope())
+	if err != nil {
+		return nil, err
+	}
 	acct, err := s.store.account(ctx, username)
 	if errors.Is(err, apperr.ErrNotFound) {
 		return nil, apperr.NotFound("user %q not found", username)
@@ -376,12 +380,23 @@ func (s *Service) IssueToken(ctx context.Context, req *helplinev1.IssueTokenRequ
 		return nil, apperr.Precondition("user %q is disabled", username)
 	}
 	now := s.clock.Now()
-	secret, id, err := insertToken(ctx, s.store.pool, acct.id, "API", name, now, now.Add(ttl))
+	secret, id, err := insertToken(ctx, s.store.pool, acct.id, "API", scope, name, now, now.Add(ttl))
 	if err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "token issued", "username", username, "token_id", id, "name", name, "by", caller.From(ctx).Username)
+	s.log.InfoContext(ctx, "token issued", "username", username, "token_id", id, "name", name, "scope", scope, "by", caller.From(ctx).Username)
 	return &helplinev1.IssueTokenResponse{Token: secret, TokenId: strconv.FormatInt(id, 10), ExpiresAt: timestamppb.New(now.Add(ttl))}, nil
+}
+
+// issuedScope is the token scope IssueToken stores for a requested one.
+func issuedScope(s helplinev1.TokenScope) (caller.Scope, error) {
+	switch s {
+	case helplinev1.TokenScope_TOKEN_SCOPE_UNSPECIFIED, helplinev1.TokenScope_TOKEN_SCOPE_FULL:
+		return caller.FullScope, nil
+	case helplinev1.TokenScope_TOKEN_SCOPE_OPEN311:
+		return caller.Open311Scope, nil
+	}
+	return "", apperr.Invalid("scope", "must be TOKEN_SCOPE_FULL or TOKEN_SCOPE_OPEN311")
 }
 
 // RevokeToken revokes a token by id or by its secret, or the caller's own.

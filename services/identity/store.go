@@ -176,11 +176,11 @@ func (s *store) purgeCounters(ctx context.Context, before, now time.Time, limit 
 // insertToken stores a new token's hash and returns the secret and its id.
 func insertToken(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, userID int64, kind, name string, now, expires time.Time) (string, int64, error) {
+}, userID int64, kind string, scope caller.Scope, name string, now, expires time.Time) (string, int64, error) {
 	secret, hash := auth.NewToken()
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, kind, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		userID, hash, kind, name, now, expires).Scan(&id)
+	err := q.QueryRow(ctx, `INSERT INTO tokens (user_id, hash, kind, scope, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		userID, hash, kind, string(scope), name, now, expires).Scan(&id)
 	if err != nil {
 		return "", 0, fmt.Errorf("store token: %w", err)
 	}

@@ -595,8 +595,12 @@ type Complaint struct {
 	FlaggedForSupervisor bool `protobuf:"varint,31,opt,name=flagged_for_supervisor,json=flaggedForSupervisor,proto3" json:"flagged_for_supervisor,omitempty"`
 	// Why it is flagged.
 	SupervisorFlagReason string `protobuf:"bytes,32,opt,name=supervisor_flag_reason,json=supervisorFlagReason,proto3" json:"supervisor_flag_reason,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// The secret of the complaint's public status page, for the citizen:
+	// /console/#/status/<docket>/<status_token> (and its QR code). Shown only
+	// to callers who see the citizen's full phone (agents, admins).
+	StatusToken   string `protobuf:"bytes,33,opt,name=status_token,json=statusToken,proto3" json:"status_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Complaint) Reset() {
@@ -853,6 +857,13 @@ func (x *Complaint) GetSupervisorFlagReason() string {
 	return ""
 }
 
+func (x *Complaint) GetStatusToken() string {
+	if x != nil {
+		return x.StatusToken
+	}
+	return ""
+}
+
 // SpecialClosureProposal is a pending proposal to close without resolution.
 type SpecialClosureProposal struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -956,7 +967,7 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x05level\x18\v \x01(\x05R\x05level\x128\n" +
 	"\n" +
 	"sla_due_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12\x18\n" +
-	"\aversion\x18\r \x01(\x03R\aversion\"\x82\v\n" +
+	"\aversion\x18\r \x01(\x03R\aversion\"\xa5\v\n" +
 	"\tComplaint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06docket\x18\x02 \x01(\tR\x06docket\x12\x18\n" +
@@ -994,7 +1005,8 @@ const file_helpline_v1_common_proto_rawDesc = "" +
 	"\x11feedback_attempts\x18\x1d \x01(\x05R\x10feedbackAttempts\x12#\n" +
 	"\rregistered_by\x18\x1e \x01(\tR\fregisteredBy\x124\n" +
 	"\x16flagged_for_supervisor\x18\x1f \x01(\bR\x14flaggedForSupervisor\x124\n" +
-	"\x16supervisor_flag_reason\x18  \x01(\tR\x14supervisorFlagReason\"\x88\x01\n" +
+	"\x16supervisor_flag_reason\x18  \x01(\tR\x14supervisorFlagReason\x12!\n" +
+	"\fstatus_token\x18! \x01(\tR\vstatusToken\"\x88\x01\n" +
 	"\x16SpecialClosureProposal\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12!\n" +
 	"\fduplicate_of\x18\x02 \x01(\tR\vduplicateOf\x12\x1f\n" +

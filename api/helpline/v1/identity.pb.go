@@ -24,6 +24,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// TokenScope is what an issued token opens, within what its user's role
+// allows.
+type TokenScope int32
+
+const (
+	// Unset: TOKEN_SCOPE_FULL.
+	TokenScope_TOKEN_SCOPE_UNSPECIFIED TokenScope = 0
+	// Whatever the user's role allows, on every API.
+	TokenScope_TOKEN_SCOPE_FULL TokenScope = 1
+	// An Open311 application's api_key: only the Open311 API (/open311/v2),
+	// never /v1 nor gRPC directly.
+	TokenScope_TOKEN_SCOPE_OPEN311 TokenScope = 2
+)
+
+// Enum value maps for TokenScope.
+var (
+	TokenScope_name = map[int32]string{
+		0: "TOKEN_SCOPE_UNSPECIFIED",
+		1: "TOKEN_SCOPE_FULL",
+		2: "TOKEN_SCOPE_OPEN311",
+	}
+	TokenScope_value = map[string]int32{
+		"TOKEN_SCOPE_UNSPECIFIED": 0,
+		"TOKEN_SCOPE_FULL":        1,
+		"TOKEN_SCOPE_OPEN311":     2,
+	}
+)
+
+func (x TokenScope) Enum() *TokenScope {
+	p := new(TokenScope)
+	*p = x
+	return p
+}
+
+func (x TokenScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TokenScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_helpline_v1_identity_proto_enumTypes[0].Descriptor()
+}
+
+func (TokenScope) Type() protoreflect.EnumType {
+	return &file_helpline_v1_identity_proto_enumTypes[0]
+}
+
+func (x TokenScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TokenScope.Descriptor instead.
+func (TokenScope) EnumDescriptor() ([]byte, []int) {
+	return file_helpline_v1_identity_proto_rawDescGZIP(), []int{0}
+}
+
 // User is a person or machine client.
 type User struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -858,7 +913,9 @@ type IssueTokenRequest struct {
 	// What the token is for, e.g. "whatsapp-bot".
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// Lifetime; 90 days when unset, at most 366 days.
-	Ttl           *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	Ttl *durationpb.Duration `protobuf:"bytes,3,opt,name=ttl,proto3" json:"ttl,omitempty"`
+	// What the token opens; TOKEN_SCOPE_FULL when unset.
+	Scope         TokenScope `protobuf:"varint,4,opt,name=scope,proto3,enum=helpline.v1.TokenScope" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -912,6 +969,13 @@ func (x *IssueTokenRequest) GetTtl() *durationpb.Duration {
 		return x.Ttl
 	}
 	return nil
+}
+
+func (x *IssueTokenRequest) GetScope() TokenScope {
+	if x != nil {
+		return x.Scope
+	}
+	return TokenScope_TOKEN_SCOPE_UNSPECIFIED
 }
 
 // IssueTokenResponse carries the token, shown only this once.
@@ -1122,11 +1186,12 @@ const file_helpline_v1_identity_proto_rawDesc = "" +
 	"\x14ResetPasswordRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12!\n" +
 	"\fnew_password\x18\x02 \x01(\tR\vnewPassword\"\x17\n" +
-	"\x15ResetPasswordResponse\"p\n" +
+	"\x15ResetPasswordResponse\"\x9f\x01\n" +
 	"\x11IssueTokenRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12+\n" +
-	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\"\x80\x01\n" +
+	"\x03ttl\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x03ttl\x12-\n" +
+	"\x05scope\x18\x04 \x01(\x0e2\x17.helpline.v1.TokenScopeR\x05scope\"\x80\x01\n" +
 	"\x12IssueTokenResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12\x19\n" +
 	"\btoken_id\x18\x02 \x01(\tR\atokenId\x129\n" +
@@ -1135,7 +1200,12 @@ const file_helpline_v1_identity_proto_rawDesc = "" +
 	"\x12RevokeTokenRequest\x12\x19\n" +
 	"\btoken_id\x18\x01 \x01(\tR\atokenId\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\"\x15\n" +
-	"\x13RevokeTokenResponse2\xca\a\n" +
+	"\x13RevokeTokenResponse*X\n" +
+	"\n" +
+	"TokenScope\x12\x1b\n" +
+	"\x17TOKEN_SCOPE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10TOKEN_SCOPE_FULL\x10\x01\x12\x17\n" +
+	"\x13TOKEN_SCOPE_OPEN311\x10\x022\xca\a\n" +
 	"\x0fIdentityService\x12T\n" +
 	"\x05Login\x12\x19.helpline.v1.LoginRequest\x1a\x1a.helpline.v1.LoginResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/login\x12r\n" +
 	"\x0eChangePassword\x12\".helpline.v1.ChangePasswordRequest\x1a#.helpline.v1.ChangePasswordResponse\"\x17\x82\xd3\xe4\x93\x02\x11:\x01*\"\f/v1/password\x12U\n" +
@@ -1163,70 +1233,73 @@ func file_helpline_v1_identity_proto_rawDescGZIP() []byte {
 	return file_helpline_v1_identity_proto_rawDescData
 }
 
+var file_helpline_v1_identity_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_helpline_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_helpline_v1_identity_proto_goTypes = []any{
-	(*User)(nil),                   // 0: helpline.v1.User
-	(*LoginRequest)(nil),           // 1: helpline.v1.LoginRequest
-	(*LoginResponse)(nil),          // 2: helpline.v1.LoginResponse
-	(*ChangePasswordRequest)(nil),  // 3: helpline.v1.ChangePasswordRequest
-	(*ChangePasswordResponse)(nil), // 4: helpline.v1.ChangePasswordResponse
-	(*WhoAmIRequest)(nil),          // 5: helpline.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),         // 6: helpline.v1.WhoAmIResponse
-	(*CreateUserRequest)(nil),      // 7: helpline.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),     // 8: helpline.v1.CreateUserResponse
-	(*ListUsersRequest)(nil),       // 9: helpline.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 10: helpline.v1.ListUsersResponse
-	(*DisableUserRequest)(nil),     // 11: helpline.v1.DisableUserRequest
-	(*DisableUserResponse)(nil),    // 12: helpline.v1.DisableUserResponse
-	(*ResetPasswordRequest)(nil),   // 13: helpline.v1.ResetPasswordRequest
-	(*ResetPasswordResponse)(nil),  // 14: helpline.v1.ResetPasswordResponse
-	(*IssueTokenRequest)(nil),      // 15: helpline.v1.IssueTokenRequest
-	(*IssueTokenResponse)(nil),     // 16: helpline.v1.IssueTokenResponse
-	(*RevokeTokenRequest)(nil),     // 17: helpline.v1.RevokeTokenRequest
-	(*RevokeTokenResponse)(nil),    // 18: helpline.v1.RevokeTokenResponse
-	(Role)(0),                      // 19: helpline.v1.Role
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 21: google.protobuf.Duration
+	(TokenScope)(0),                // 0: helpline.v1.TokenScope
+	(*User)(nil),                   // 1: helpline.v1.User
+	(*LoginRequest)(nil),           // 2: helpline.v1.LoginRequest
+	(*LoginResponse)(nil),          // 3: helpline.v1.LoginResponse
+	(*ChangePasswordRequest)(nil),  // 4: helpline.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil), // 5: helpline.v1.ChangePasswordResponse
+	(*WhoAmIRequest)(nil),          // 6: helpline.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),         // 7: helpline.v1.WhoAmIResponse
+	(*CreateUserRequest)(nil),      // 8: helpline.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),     // 9: helpline.v1.CreateUserResponse
+	(*ListUsersRequest)(nil),       // 10: helpline.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 11: helpline.v1.ListUsersResponse
+	(*DisableUserRequest)(nil),     // 12: helpline.v1.DisableUserRequest
+	(*DisableUserResponse)(nil),    // 13: helpline.v1.DisableUserResponse
+	(*ResetPasswordRequest)(nil),   // 14: helpline.v1.ResetPasswordRequest
+	(*ResetPasswordResponse)(nil),  // 15: helpline.v1.ResetPasswordResponse
+	(*IssueTokenRequest)(nil),      // 16: helpline.v1.IssueTokenRequest
+	(*IssueTokenResponse)(nil),     // 17: helpline.v1.IssueTokenResponse
+	(*RevokeTokenRequest)(nil),     // 18: helpline.v1.RevokeTokenRequest
+	(*RevokeTokenResponse)(nil),    // 19: helpline.v1.RevokeTokenResponse
+	(Role)(0),                      // 20: helpline.v1.Role
+	(*timestamppb.Timestamp)(nil),  // 21: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 22: google.protobuf.Duration
 }
 var file_helpline_v1_identity_proto_depIdxs = []int32{
-	19, // 0: helpline.v1.User.role:type_name -> helpline.v1.Role
-	20, // 1: helpline.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	20, // 2: helpline.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 3: helpline.v1.LoginResponse.user:type_name -> helpline.v1.User
-	20, // 4: helpline.v1.ChangePasswordResponse.expires_at:type_name -> google.protobuf.Timestamp
-	0,  // 5: helpline.v1.ChangePasswordResponse.user:type_name -> helpline.v1.User
-	0,  // 6: helpline.v1.WhoAmIResponse.user:type_name -> helpline.v1.User
-	20, // 7: helpline.v1.WhoAmIResponse.token_expires_at:type_name -> google.protobuf.Timestamp
-	19, // 8: helpline.v1.CreateUserRequest.role:type_name -> helpline.v1.Role
-	0,  // 9: helpline.v1.CreateUserResponse.user:type_name -> helpline.v1.User
-	19, // 10: helpline.v1.ListUsersRequest.role:type_name -> helpline.v1.Role
-	0,  // 11: helpline.v1.ListUsersResponse.users:type_name -> helpline.v1.User
-	0,  // 12: helpline.v1.DisableUserResponse.user:type_name -> helpline.v1.User
-	21, // 13: helpline.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
-	20, // 14: helpline.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
-	1,  // 15: helpline.v1.IdentityService.Login:input_type -> helpline.v1.LoginRequest
-	3,  // 16: helpline.v1.IdentityService.ChangePassword:input_type -> helpline.v1.ChangePasswordRequest
-	5,  // 17: helpline.v1.IdentityService.WhoAmI:input_type -> helpline.v1.WhoAmIRequest
-	7,  // 18: helpline.v1.IdentityService.CreateUser:input_type -> helpline.v1.CreateUserRequest
-	9,  // 19: helpline.v1.IdentityService.ListUsers:input_type -> helpline.v1.ListUsersRequest
-	11, // 20: helpline.v1.IdentityService.DisableUser:input_type -> helpline.v1.DisableUserRequest
-	13, // 21: helpline.v1.IdentityService.ResetPassword:input_type -> helpline.v1.ResetPasswordRequest
-	15, // 22: helpline.v1.IdentityService.IssueToken:input_type -> helpline.v1.IssueTokenRequest
-	17, // 23: helpline.v1.IdentityService.RevokeToken:input_type -> helpline.v1.RevokeTokenRequest
-	2,  // 24: helpline.v1.IdentityService.Login:output_type -> helpline.v1.LoginResponse
-	4,  // 25: helpline.v1.IdentityService.ChangePassword:output_type -> helpline.v1.ChangePasswordResponse
-	6,  // 26: helpline.v1.IdentityService.WhoAmI:output_type -> helpline.v1.WhoAmIResponse
-	8,  // 27: helpline.v1.IdentityService.CreateUser:output_type -> helpline.v1.CreateUserResponse
-	10, // 28: helpline.v1.IdentityService.ListUsers:output_type -> helpline.v1.ListUsersResponse
-	12, // 29: helpline.v1.IdentityService.DisableUser:output_type -> helpline.v1.DisableUserResponse
-	14, // 30: helpline.v1.IdentityService.ResetPassword:output_type -> helpline.v1.ResetPasswordResponse
-	16, // 31: helpline.v1.IdentityService.IssueToken:output_type -> helpline.v1.IssueTokenResponse
-	18, // 32: helpline.v1.IdentityService.RevokeToken:output_type -> helpline.v1.RevokeTokenResponse
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	20, // 0: helpline.v1.User.role:type_name -> helpline.v1.Role
+	21, // 1: helpline.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	21, // 2: helpline.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 3: helpline.v1.LoginResponse.user:type_name -> helpline.v1.User
+	21, // 4: helpline.v1.ChangePasswordResponse.expires_at:type_name -> google.protobuf.Timestamp
+	1,  // 5: helpline.v1.ChangePasswordResponse.user:type_name -> helpline.v1.User
+	1,  // 6: helpline.v1.WhoAmIResponse.user:type_name -> helpline.v1.User
+	21, // 7: helpline.v1.WhoAmIResponse.token_expires_at:type_name -> google.protobuf.Timestamp
+	20, // 8: helpline.v1.CreateUserRequest.role:type_name -> helpline.v1.Role
+	1,  // 9: helpline.v1.CreateUserResponse.user:type_name -> helpline.v1.User
+	20, // 10: helpline.v1.ListUsersRequest.role:type_name -> helpline.v1.Role
+	1,  // 11: helpline.v1.ListUsersResponse.users:type_name -> helpline.v1.User
+	1,  // 12: helpline.v1.DisableUserResponse.user:type_name -> helpline.v1.User
+	22, // 13: helpline.v1.IssueTokenRequest.ttl:type_name -> google.protobuf.Duration
+	0,  // 14: helpline.v1.IssueTokenRequest.scope:type_name -> helpline.v1.TokenScope
+	21, // 15: helpline.v1.IssueTokenResponse.expires_at:type_name -> google.protobuf.Timestamp
+	2,  // 16: helpline.v1.IdentityService.Login:input_type -> helpline.v1.LoginRequest
+	4,  // 17: helpline.v1.IdentityService.ChangePassword:input_type -> helpline.v1.ChangePasswordRequest
+	6,  // 18: helpline.v1.IdentityService.WhoAmI:input_type -> helpline.v1.WhoAmIRequest
+	8,  // 19: helpline.v1.IdentityService.CreateUser:input_type -> helpline.v1.CreateUserRequest
+	10, // 20: helpline.v1.IdentityService.ListUsers:input_type -> helpline.v1.ListUsersRequest
+	12, // 21: helpline.v1.IdentityService.DisableUser:input_type -> helpline.v1.DisableUserRequest
+	14, // 22: helpline.v1.IdentityService.ResetPassword:input_type -> helpline.v1.ResetPasswordRequest
+	16, // 23: helpline.v1.IdentityService.IssueToken:input_type -> helpline.v1.IssueTokenRequest
+	18, // 24: helpline.v1.IdentityService.RevokeToken:input_type -> helpline.v1.RevokeTokenRequest
+	3,  // 25: helpline.v1.IdentityService.Login:output_type -> helpline.v1.LoginResponse
+	5,  // 26: helpline.v1.IdentityService.ChangePassword:output_type -> helpline.v1.ChangePasswordResponse
+	7,  // 27: helpline.v1.IdentityService.WhoAmI:output_type -> helpline.v1.WhoAmIResponse
+	9,  // 28: helpline.v1.IdentityService.CreateUser:output_type -> helpline.v1.CreateUserResponse
+	11, // 29: helpline.v1.IdentityService.ListUsers:output_type -> helpline.v1.ListUsersResponse
+	13, // 30: helpline.v1.IdentityService.DisableUser:output_type -> helpline.v1.DisableUserResponse
+	15, // 31: helpline.v1.IdentityService.ResetPassword:output_type -> helpline.v1.ResetPasswordResponse
+	17, // 32: helpline.v1.IdentityService.IssueToken:output_type -> helpline.v1.IssueTokenResponse
+	19, // 33: helpline.v1.IdentityService.RevokeToken:output_type -> helpline.v1.RevokeTokenResponse
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_helpline_v1_identity_proto_init() }
@@ -1240,13 +1313,14 @@ func file_helpline_v1_identity_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_helpline_v1_identity_proto_rawDesc), len(file_helpline_v1_identity_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_helpline_v1_identity_proto_goTypes,
 		DependencyIndexes: file_helpline_v1_identity_proto_depIdxs,
+		EnumInfos:         file_helpline_v1_identity_proto_enumTypes,
 		MessageInfos:      file_helpline_v1_identity_proto_msgTypes,
 	}.Build()
 	File_helpline_v1_identity_proto = out.File

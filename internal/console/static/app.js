@@ -79,6 +79,11 @@ function fmtTime(ts) {
   if (!ts) return "";
   return new Date(ts).toLocaleString(LANG === "hi" ? "hi-IN" : "en-IN", { timeZone: "Asia/Kolkata", dateStyle: "medium", timeStyle: "short" });
 }
+// fmtDate shows a date (2026-11-02, IST) of the public status page.
+function fmtDate(d) {
+  if (!d) return "";
+  return new Date(d + "T12:00:00+05:30").toLocaleDateString(LANG === "hi" ? "hi-IN" : "en-IN", { timeZone: "Asia/Kolkata", dateStyle: "medium" });
+}
 function enumName(s, prefix) { return String(s || "").replace(prefix, ""); }
 function userText(s, tag) { return h(tag || "span", { dir: "auto", class: "usertext" }, s || ""); }
 

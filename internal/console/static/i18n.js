@@ -44,7 +44,8 @@ const I18N = {
     "dash.aging": "Pendency by age (days since registration)", "dash.grades": "Department grades", "dash.csv": "Download CSV",
     "dash.rank": "Rank", "dash.grade": "Grade", "dash.score": "Score", "dash.month": "Month",
     "status.title": "Complaint status", "status.lookup": "Track a complaint", "status.docket": "Docket number", "status.find": "Show status",
-    "status.notfound": "No complaint has this docket number.", "status.updated": "Last updated",
+    "status.notfound": "No complaint has this docket number and code.", "status.updated": "Last updated",
+    "status.token": "Code from your SMS or QR code",
     "saved": "Saved.", "error": "Error", "loading": "Loading…", "required": "is required",
   },
   hi: {
@@ -90,7 +91,8 @@ const I18N = {
     "dash.aging": "लंबित शिकायतें आयु अनुसार (दर्ज होने से दिन)", "dash.grades": "विभागीय ग्रेड", "dash.csv": "CSV डाउनलोड करें",
     "dash.rank": "क्रम", "dash.grade": "ग्रेड", "dash.score": "अंक", "dash.month": "माह",
     "status.title": "शिकायत की स्थिति", "status.lookup": "शिकायत की स्थिति देखें", "status.docket": "डॉकेट नंबर", "status.find": "स्थिति देखें",
-    "status.notfound": "इस डॉकेट नंबर की कोई शिकायत नहीं।", "status.updated": "अंतिम अद्यतन",
+    "status.notfound": "इस डॉकेट नंबर और कोड की कोई शिकायत नहीं।", "status.updated": "अंतिम अद्यतन",
+    "status.token": "SMS या QR कोड में दिया कोड",
     "saved": "सहेजा गया।", "error": "त्रुटि", "loading": "लोड हो रहा है…", "required": "आवश्यक है",
   },
 };

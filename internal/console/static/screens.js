@@ -147,7 +147,7 @@ SCREENS.agent = async function () {
       sessionStorage.removeItem(DRAFT_KEY);
       result.replaceChildren(h("div", { class: "card docket-panel" },
         h("div", {}, h("div", {}, t("agent.docket")), h("div", { class: "docket", id: "docket", tabindex: "-1" }, docket)),
-        h("img", { src: "/console/qr.png" + qs({ docket }), alt: t("agent.qr") + " " + docket, width: 128, height: 128 }),
+        h("img", { src: "/console/qr.png" + qs({ docket, token: r.complaint.statusToken }), alt: t("agent.qr") + " " + docket, width: 128, height: 128 }),
         h("button", { type: "button", class: "secondary", onclick: () => route() }, t("agent.new"))));
       document.getElementById("docket").focus();
     } catch (err) { showError(err); }
@@ -421,13 +421,20 @@ function csvButton(name, table) {
 }
 
 // ---- The citizen's status page (no login): reached from the QR code.
-SCREENS.status = async function (docket) {
+SCREENS.status = async function (docket, token) {
+  // The docket alone shows nothing: the complaint's secret code (in the QR
+  // code's link) must come with it.
   const input = h("input", { name: "docket", value: docket || "", autofocus: !docket, inputmode: "numeric" });
+  const code = h("input", { name: "token", value: token || "", autocomplete: "off", spellcheck: "false" });
   const form = h("form", { class: "card", id: "status-form" }, h("h1", {}, t("status.lookup")),
-    h("div", { class: "row" }, field("status-docket", t("status.docket"), input), h("button", { type: "submit" }, t("status.find"))));
-  form.addEventListener("submit", ev => { ev.preventDefault(); go("#/status/" + encodeURIComponent(input.value.trim())); });
+    h("div", { class: "row" }, field("status-docket", t("status.docket"), input), field("status-token", t("status.token"), code),
+      h("button", { type: "submit" }, t("status.find"))));
+  form.addEventListener("submit", ev => {
+    ev.preventDefault();
+    go("#/status/" + encodeURIComponent(input.value.trim()) + "/" + encodeURIComponent(code.value.trim().toLowerCase()));
+  });
   if (!docket) return h("div", { class: "status-page" }, form);
-  const resp = await fetch("/console/status.json" + qs({ docket }));
+  const resp = await fetch("/console/status.json" + qs({ docket, token: token || "" }));
   const st = await resp.json();
   if (!resp.ok) return h("div", { class: "status-page" }, form, h("p", { class: "error", role: "alert" }, resp.status === 404 ? t("status.notfound") : st.message));
   const hi = LANG === "hi";
@@ -440,8 +447,8 @@ SCREENS.status = async function (docket) {
       dl("col.category", hi && st.categoryHi ? st.categoryHi : st.category),
       dl("c.department", hi && st.departmentHi ? st.departmentHi : st.department),
       dl("col.level", st.level ? "L" + st.level : ""),
-      dl("col.registered", fmtTime(st.registeredAt)),
-      dl("col.due", fmtTime(st.slaDueAt)),
-      dl("status.updated", fmtTime(st.updatedAt))),
+      dl("col.registered", fmtDate(st.registeredAt)),
+      dl("col.due", fmtDate(st.slaDueAt)),
+      dl("status.updated", fmtDate(st.updatedAt))),
     form);
 };
