@@ -58,4 +58,3 @@ func TestInputUnknownWardInARoutingRule(t *testing.T) {
 		}
 	}
 }
-
