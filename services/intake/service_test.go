@@ -708,3 +708,30 @@ func TestSearchSupervisorQueues(t *testing.T) {
 		t.Fatalf("no filter: %v", err)
 	}
 }
+
+// TestRegistrationNeverRenamesTheCitizen: a second registration with the
+// same phone but another name and language keeps both on its own
+// complaint and changes neither the first complaint nor the citizen.
+func TestRegistrationNeverRenamesTheCitizen(t *testing.T) {
+	t.Parallel()
+	env := testenv.StartServer(t)
+	first := validRequest(t)
+	first.Citizen.Phone = "98160 77777"
+	a := register(t, env, first)
+	second := validRequest(t)
+	second.Citizen = &helplinev1.Citizen{Name: "Someone Else", Phone: "98160 77777", Language: "en"}
+	b := register(t, env, second)
+	if got := get(t, env, a.GetDocket()).GetCitizen(); got.GetName() != "राम कुमार" || got.GetLanguage() != "hi" {
+		t.Errorf("first complaint's citizen = %v after a second registration, want राम कुमार, hi", got)
+	}
+	if got := get(t, env, b.GetDocket()).GetCitizen(); got.GetName() != "Someone Else" || got.GetLanguage() != "en" {
+		t.Errorf("second complaint's citizen = %v, want the name and language given with it", got)
+	}
+	var name, lang string
+	if err := env.Pool.QueryRow(env.Admin, `SELECT name, language FROM citizens WHERE phone = $1`, a.GetCitizen().GetPhone()).Scan(&name, &lang); err != nil {
+		t.Fatal(err)
+	}
+	if name != "राम कुमार" || lang != "hi" {
+		t.Errorf("citizen record = %s, %s, want the first registration's", name, lang)
+	}
+}

@@ -83,7 +83,7 @@ func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1
 	var id int64
 	var c citizen
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, ci.phone, ci.language, c.action_taken_report, coalesce(c.special_closure_reason, ''),
+		SELECT c.id, ci.phone, c.citizen_language, c.action_taken_report, coalesce(c.special_closure_reason, ''),
 		       coalesce(c.special_closure_duplicate_of, '')
 		FROM complaints c JOIN citizens ci ON ci.id = c.citizen_id WHERE c.id = ANY($1)`, ids)
 	if err != nil {

@@ -58,3 +58,37 @@ func TestInputUnknownWardInARoutingRule(t *testing.T) {
 		}
 	}
 }
+
+// TestInputRegistrationRenamesAnotherCitizen: a second caller registering
+// with a known phone must not change the name and language of that
+// citizen's earlier complaints.
+func TestInputRegistrationRenamesAnotherCitizen(t *testing.T) {
+	env := testenv.StartServer(t)
+	reg := func(key, name, lang string) string {
+		resp, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+			IdempotencyKey: key,
+			Citizen:        &helplinev1.Citizen{Name: name, Phone: "98160 55210", Language: lang},
+			Location:       &helplinev1.Location{DistrictCode: "SHIMLA", BlockCode: "THEOG"},
+			CategoryCode:   "PWD_ROAD_POTHOLES",
+			Description:    "सड़क पर गड्ढे",
+			Channel:        helplinev1.Channel_CHANNEL_PHONE,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetComplaint().GetDocket()
+	}
+	first := reg("rename-1", "राम कुमार", "hi")
+	reg("rename-2", "Impostor", "en")
+	got, err := env.Intake.GetComplaint(env.Admin, &helplinev1.GetComplaintRequest{Docket: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.GetComplaint().GetCitizen()
+	record(t, "second registration with a known phone, another name and language",
+		"overwrote the citizen's name and language on all their complaints",
+		fmt.Sprintf("first complaint still %s, %s", c.GetName(), c.GetLanguage()))
+	if c.GetName() != "राम कुमार" || c.GetLanguage() != "hi" {
+		t.Errorf("first complaint's citizen = %v, want राम कुमार, hi", c)
+	}
+}
