@@ -37,17 +37,20 @@ var registrations = map[string]func(context.Context, *runtime.ServeMux, *grpc.Cl
 
 // New returns the REST handler for the gRPC services in conns (by full
 // service name), calling each through its connection. JSON field names are the protos' lowerCamelCase names;
-// unknown fields are refused; errors are a google.rpc.Status with the HTTP
+// unknown fields, data after the body's JSON value and path or query
+// parameters that are not UTF-8 are refused (400 naming them); errors are a google.rpc.Status with the HTTP
 // status of its gRPC code. Every call carries the real client address of
 // its request (behind the trusted proxies) as x-helpline-client-address.
 func New(ctx context.Context, conns map[string]*grpc.ClientConn, trusted []netip.Prefix) (http.Handler, error) {
-	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+	var mux *runtime.ServeMux
+	mux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSON{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithDisableHTTPMethodOverride(),
 		runtime.WithMetadata(clientaddr.Metadata(trusted)),
+		runtime.WithMiddlewares(checkParams(&mux)),
 	)
 	for name, conn := range conns {
 		register, ok := registrations[name]

@@ -3,7 +3,10 @@
 package hostile
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -11,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
+	"github.com/helpline/helpline/internal/server"
 	"github.com/helpline/helpline/internal/testenv"
 )
 
@@ -91,4 +95,67 @@ func TestInputRegistrationRenamesAnotherCitizen(t *testing.T) {
 	if c.GetName() != "राम कुमार" || c.GetLanguage() != "hi" {
 		t.Errorf("first complaint's citizen = %v, want राम कुमार, hi", c)
 	}
+}
+
+// startHTTP starts a server with its HTTP edge (REST, Open311, console).
+func startHTTP(t *testing.T) (*testenv.Env, string) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	return env, "http://" + env.Server.HTTPAddr.String()
+}
+
+// send sends body as is (with a bearer token when given) and returns the
+// status and the answer's body.
+func send(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" && method == "POST" && strings.Contains(url, "/open311/") {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// TestInputRESTParameters: invalid UTF-8 in REST path and query
+// parameters, with and without a token, and data after the JSON body.
+func TestInputRESTParameters(t *testing.T) {
+	env, base := startHTTP(t)
+	token := login(t, env, "agent1")
+	cases := []struct{ name, method, path, token, body, field string }{
+		{"?text=ab%FF", "GET", "/v1/complaints?text=ab%FF", token, "", "text"},
+		{"?text=ab%FF, no token", "GET", "/v1/complaints?text=ab%FF", "", "", "text"},
+		{"/v1/complaints/%FF", "GET", "/v1/complaints/%FF", token, "", "docket"},
+		{"/v1/complaints/%FF, no token", "GET", "/v1/complaints/%FF", "", "", "docket"},
+		{"{valid JSON}garbage", "POST", "/v1/complaints", token, `{"idempotencyKey":"h-trail","citizen":{"name":"x","phone":"9816012345"},"location":{"districtCode":"SHIMLA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"x","channel":"CHANNEL_PHONE"}garbage`, "body"},
+	}
+	var got []string
+	for _, tc := range cases {
+		code, body := send(t, tc.method, base+tc.path, tc.token, tc.body)
+		got = append(got, fmt.Sprintf("%s: %d", tc.name, code))
+		if code != 400 || !strings.Contains(body, tc.field) {
+			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, code, body, tc.field)
+		}
+	}
+	record(t, "REST: invalid UTF-8 in path and query parameters; {valid JSON}garbage",
+		"500 \"error while marshaling\"; trailing garbage accepted", strings.Join(got, "; ")+" (each naming the parameter)")
+}
+
+// login returns a token of the demo user username.
+func login(t *testing.T, env *testenv.Env, username string) string {
+	t.Helper()
+	resp, err := env.Identity.Login(context.Background(), &helplinev1.LoginRequest{Username: username, Password: testenv.DemoPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetToken()
 }
