@@ -638,7 +638,7 @@ func TestAddFollowUp(t *testing.T) {
 	}
 
 	// A second follow-up without expected_version is not checked.
-	resp, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: strings.ReplaceAll(d, "-", " ")})
+	resp, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: strings.ReplaceAll(d, "-", " "), Note: "called again"})
 	if err != nil {
 		t.Fatalf("AddFollowUp without expected_version: %v", err)
 	}
@@ -666,7 +666,11 @@ func TestAddFollowUp(t *testing.T) {
 		wantCode(t, err, codes.InvalidArgument, "note")
 		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: strings.Repeat("n", 4001)})
 		wantCode(t, err, codes.InvalidArgument, "note")
-		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, ExpectedVersion: -1})
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d})
+		wantCode(t, err, codes.InvalidArgument, "note")
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: " \n\t "})
+		wantCode(t, err, codes.InvalidArgument, "note")
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: "x", ExpectedVersion: -1})
 		wantCode(t, err, codes.InvalidArgument, "expected_version")
 		if got := get(t, env, d); got.GetFollowUpCount() != 2 || got.GetVersion() != v0+2 {
 			t.Fatalf("refused follow-ups changed the complaint: count %d version %d", got.GetFollowUpCount(), got.GetVersion())

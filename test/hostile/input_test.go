@@ -159,3 +159,37 @@ func login(t *testing.T, env *testenv.Env, username string) string {
 	}
 	return resp.GetToken()
 }
+
+// TestInputEmptyNote: an empty follow-up note and an empty officer's note
+// are refused, naming note, and nothing is stored.
+func TestInputEmptyNote(t *testing.T) {
+	env := testenv.StartServer(t)
+	resp, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+		IdempotencyKey: "empty-note",
+		Citizen:        &helplinev1.Citizen{Name: "राम कुमार", Phone: "98160 55211", Language: "hi"},
+		Location:       &helplinev1.Location{DistrictCode: "SHIMLA", BlockCode: "THEOG"},
+		CategoryCode:   "PWD_ROAD_POTHOLES",
+		Description:    "सड़क पर गड्ढे",
+		Channel:        helplinev1.Channel_CHANNEL_PHONE,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := resp.GetComplaint().GetDocket()
+	_, fu := env.Intake.AddFollowUp(env.Agent, &helplinev1.AddFollowUpRequest{Docket: d, Note: "  "})
+	_, note := env.Resolution.AddNote(env.As("supervisor"), &helplinev1.AddNoteRequest{Docket: d, Note: ""})
+	record(t, "empty follow-up note (AddFollowUp) and empty note (AddNote)", "follow-up stored with an empty note",
+		"AddFollowUp: "+refusal(fu)+"; AddNote: "+refusal(note))
+	for name, e := range map[string]error{"AddFollowUp": fu, "AddNote": note} {
+		if status.Code(e) != codes.InvalidArgument || !strings.Contains(status.Convert(e).Message(), "note") {
+			t.Errorf("%s: %v, want InvalidArgument naming note", name, e)
+		}
+	}
+	got, err := env.Intake.GetComplaint(env.Admin, &helplinev1.GetComplaintRequest{Docket: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetComplaint().GetFollowUpCount() != 0 {
+		t.Errorf("follow-up count = %d after refusals", got.GetComplaint().GetFollowUpCount())
+	}
+}
