@@ -193,3 +193,30 @@ func TestInputEmptyNote(t *testing.T) {
 		t.Errorf("follow-up count = %d after refusals", got.GetComplaint().GetFollowUpCount())
 	}
 }
+
+// TestInputOpen311Parameters: duplicate parameters, lat=NaN, non-numeric
+// or out-of-range coordinates and invalid UTF-8 in Open311 parameters.
+func TestInputOpen311Parameters(t *testing.T) {
+	env, base := startHTTP(t)
+	base += "/open311/v2"
+	key := login(t, env, "agent1")
+	valid := "service_code=PWD_ROAD_POTHOLES&description=Potholes&first_name=Asha&phone=9816012345&attribute[district_code]=SHIMLA&api_key=" + key
+	cases := []struct{ name, method, path, body, param string }{
+		{"service_code twice", "POST", "/requests.json", valid + "&service_code=PWD_ROAD_POTHOLES", "service_code"},
+		{"lat=NaN", "POST", "/requests.json", valid + "&lat=NaN&long=77.1", "lat"},
+		{"lat=north", "POST", "/requests.json", valid + "&lat=north&long=77.1", "lat"},
+		{"long=200", "POST", "/requests.json", valid + "&lat=31.1&long=200", "long"},
+		{"status=ab%FF", "GET", "/requests.json?api_key=" + key + "&status=ab%FF", "", "status"},
+		{"/requests/%FF.json", "GET", "/requests/%FF.json?api_key=" + key, "", "id"},
+	}
+	var got []string
+	for _, tc := range cases {
+		code, body := send(t, tc.method, base+tc.path, "", tc.body)
+		got = append(got, fmt.Sprintf("%s: %d", tc.name, code))
+		if code != 400 || !strings.Contains(body, tc.param) {
+			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, code, body, tc.param)
+		}
+	}
+	record(t, "Open311: duplicate parameters, lat=NaN, bad coordinates, invalid UTF-8",
+		"accepted silently; invalid UTF-8: 500 \"error while marshaling\"", strings.Join(got, "; ")+" (each naming the parameter)")
+}
