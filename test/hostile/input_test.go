@@ -3,12 +3,16 @@
 package hostile
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -219,4 +223,70 @@ func TestInputOpen311Parameters(t *testing.T) {
 	}
 	record(t, "Open311: duplicate parameters, lat=NaN, bad coordinates, invalid UTF-8",
 		"accepted silently; invalid UTF-8: 500 \"error while marshaling\"", strings.Join(got, "; ")+" (each naming the parameter)")
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestInputNoPhoneInLogs captures every log line (debug level up) of a
+// server while a complaint is registered over gRPC and REST, refused once,
+// and its notification sent, then looks for the citizen's phone number.
+func TestInputNoPhoneInLogs(t *testing.T) {
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env := testenv.StartServerLogging(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" }, log)
+	const phone = "9816055212"
+	req := &helplinev1.RegisterComplaintRequest{
+		IdempotencyKey: "phone-in-logs",
+		Citizen:        &helplinev1.Citizen{Name: "राम कुमार", Phone: "98160 55212", Language: "hi"},
+		Location:       &helplinev1.Location{DistrictCode: "SHIMLA", BlockCode: "THEOG"},
+		CategoryCode:   "PWD_ROAD_POTHOLES",
+		Description:    "सड़क पर गड्ढे",
+		Channel:        helplinev1.Channel_CHANNEL_PHONE,
+	}
+	resp, err := env.Intake.RegisterComplaint(env.Agent, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Location.DistrictCode = "NOWHERE"
+	req.IdempotencyKey = "phone-in-logs-2"
+	_, _ = env.Intake.RegisterComplaint(env.Agent, req)
+	base := "http://" + env.Server.HTTPAddr.String()
+	send(t, "POST", base+"/v1/complaints", login(t, env, "agent1"), `{"idempotencyKey":"phone-in-logs-3","citizen":{"name":"x","phone":"`+phone+`"},"location":{"districtCode":"SHIMLA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"x","channel":"CHANNEL_PHONE"}`)
+	send(t, "GET", base+"/v1/complaints?phone="+phone, login(t, env, "agent1"), "")
+	testenv.Eventually(t, 10*time.Second, "the registration's notification sent", func() bool {
+		var n int
+		_ = env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM notifications n JOIN complaints c ON c.id = n.complaint_id
+			WHERE c.docket = $1 AND n.status = 'SENT'`, resp.GetComplaint().GetDocket()).Scan(&n)
+		return n > 0
+	})
+	out := logs.String()
+	lines, leaks := strings.Count(out, "\n"), 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(strings.ReplaceAll(l, " ", ""), phone) {
+			leaks++
+			t.Errorf("log line with the full phone number: %s", l)
+		}
+	}
+	if !strings.Contains(out, "98xxxxx212") {
+		t.Errorf("no masked phone in the logs: did the notification's log line run?\n%s", out)
+	}
+	record(t, "full phone number in the server's log lines (registration, refusal, search, notification)",
+		"the notifier's log line carried the full phone number",
+		fmt.Sprintf("%d of %d log lines carry it; the notifier logs 98xxxxx212", leaks, lines))
 }
