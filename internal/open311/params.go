@@ -7,12 +7,16 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/helpline/helpline/internal/httpsec"
 )
 
 // checked refuses a request whose parameters are malformed before next
 // sees it (so before any call reaches gRPC): 400 naming the parameter.
+// Every answer carries Cache-Control: no-store and nosniff.
 func (h *Handler) checked(next http.HandlerFunc, pathParams ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		httpsec.Set(w.Header())
 		if err := checkParams(r, pathParams); err != nil {
 			h.fail(w, r, err)
 			return

@@ -290,3 +290,41 @@ func TestInputNoPhoneInLogs(t *testing.T) {
 		"the notifier's log line carried the full phone number",
 		fmt.Sprintf("%d of %d log lines carry it; the notifier logs 98xxxxx212", leaks, lines))
 }
+
+// TestInputAPIAnswerHeaders: every API answer (REST, Open311, the
+// console's API endpoints; answers and refusals) says no-store and nosniff.
+func TestInputAPIAnswerHeaders(t *testing.T) {
+	env, base := startHTTP(t)
+	token := login(t, env, "agent1")
+	paths := []struct{ path, token string }{
+		{"/v1/complaints?phone=9816012345", token},
+		{"/v1/complaints/%FF", token},
+		{"/v1/complaints/26-0000001-8", ""},
+		{"/v1/whoami", token},
+		{"/open311/v2/services.json", ""},
+		{"/open311/v2/requests.json?api_key=" + token, ""},
+		{"/open311/v2/requests.json", ""},
+		{"/console/status.json?docket=26-0000001-8", ""},
+	}
+	var missing []string
+	for _, p := range paths {
+		req, _ := http.NewRequest("GET", base+p.path, nil)
+		if p.token != "" {
+			req.Header.Set("Authorization", "Bearer "+p.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			missing = append(missing, fmt.Sprintf("%s (%d)", p.path, resp.StatusCode))
+			t.Errorf("GET %s: %d, Cache-Control %q, X-Content-Type-Options %q", p.path, resp.StatusCode,
+				resp.Header.Get("Cache-Control"), resp.Header.Get("X-Content-Type-Options"))
+		}
+	}
+	record(t, "API answers with personal data: caching and sniffing headers",
+		"no Cache-Control: no-store, no X-Content-Type-Options: nosniff",
+		fmt.Sprintf("%d of %d REST, Open311 and console API answers lack them", len(missing), len(paths)))
+}
