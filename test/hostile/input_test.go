@@ -328,3 +328,16 @@ func TestInputAPIAnswerHeaders(t *testing.T) {
 		"no Cache-Control: no-store, no X-Content-Type-Options: nosniff",
 		fmt.Sprintf("%d of %d REST, Open311 and console API answers lack them", len(missing), len(paths)))
 }
+
+// TestInputMetricsOnTheirOwnAddress: with -metrics-addr set, /metrics is
+// served there and not on the (public) HTTP address.
+func TestInputMetricsOnTheirOwnAddress(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr, c.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0" })
+	public, _ := send(t, "GET", "http://"+env.Server.HTTPAddr.String()+"/metrics", "", "")
+	own, body := send(t, "GET", "http://"+env.Server.MetricsAddr.String()+"/metrics", "", "")
+	record(t, "GET /metrics without a login on the public HTTP address",
+		"200: the metrics to anyone", fmt.Sprintf("with -metrics-addr: %d on the HTTP address, %d on its own address", public, own))
+	if public != 404 || own != 200 || !strings.Contains(body, "# TYPE") {
+		t.Fatalf("/metrics: %d on the HTTP address, %d on its own (%.80s), want 404 and 200", public, own, body)
+	}
+}
