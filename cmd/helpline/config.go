@@ -155,6 +155,7 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 	c.natsFlags(fs)
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", "127.0.0.1:50051", "gRPC listen address (HELPLINE_GRPC_ADDR)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address for health; empty disables (HELPLINE_HTTP_ADDR)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "listen address of /metrics, which then is not on the HTTP address; empty serves it on the HTTP address (HELPLINE_METRICS_ADDR)")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate chain (PEM) gRPC and HTTP serve TLS with, with -tls-key; reloaded on SIGHUP and when the file changes (HELPLINE_TLS_CERT)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "private key (PEM) of -tls-cert (HELPLINE_TLS_KEY)")
 	fs.StringVar(&c.TLSCA, "tls-ca", "", "CA bundle (PEM) that verifies the gRPC servers of -rest-targets; they are dialled over TLS when this is set or this process serves TLS (HELPLINE_TLS_CA)")
@@ -210,6 +211,9 @@ func (c *config) finish() error {
 	}
 	if c.HTTPAddr != "" && !hostPort(c.HTTPAddr) {
 		fail("http-addr", c.HTTPAddr, "not host:port (or empty)")
+	}
+	if c.MetricsAddr != "" && !hostPort(c.MetricsAddr) {
+		fail("metrics-addr", c.MetricsAddr, "not host:port (or empty)")
 	}
 	if c.NATSURL == "" && !hostPort(c.NATSListen) {
 		fail("nats-listen", c.NATSListen, "not host:port")

@@ -55,6 +55,7 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 	localities, addresses, descriptions := make([]string, n), make([]string, n), make([]string, n)
 	channels, lines, scopes, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	hashes := make([][]byte, n)
+	names, langs := make([]string, n), make([]string, n)
 	byDocket := make(map[string]int, n)
 	for i, it := range items {
 		if !rule.Permits(it.Who.Role) {
@@ -65,23 +66,25 @@ func InsertMany(ctx context.Context, tx pgx.Tx, items []New, now time.Time) (ins
 		dockets[i], citizens[i], districts[i], blocks[i], wards[i] = r.Docket, r.CitizenID, r.DistrictID, r.BlockID, r.WardID
 		localities[i], addresses[i], categories[i], descriptions[i] = r.Locality, r.Address, r.CategoryID, r.Description
 		channels[i], lines[i], scopes[i], keys[i], hashes[i] = r.Channel, r.Helpline, it.Idem.Scope, it.Idem.Key, it.Idem.Hash
+		names[i], langs[i] = r.CitizenName, r.CitizenLanguage
 		byDocket[r.Docket] = i
 	}
 	rows, err := tx.Query(ctx, `
 		INSERT INTO complaints (docket, version, status, citizen_id, district_id, block_id, ward_id, locality, address,
 		                        category_id, description, channel, helpline, created_at, updated_at,
-		                        idem_scope, idem_key, idem_hash)
+		                        idem_scope, idem_key, idem_hash, citizen_name, citizen_language)
 		SELECT u.docket, 1, $1, u.citizen, u.district, u.block, u.ward, u.locality, u.address,
-		       u.category, u.description, u.channel, u.line, $2, $2, u.scope, u.key, u.hash
+		       u.category, u.description, u.channel, u.line, $2, $2, u.scope, u.key, u.hash, u.name, u.language
 		FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[],
-		            $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[])
+		            $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::bytea[],
+		            $17::text[], $18::text[])
 		     WITH ORDINALITY AS u(docket, citizen, district, block, ward, locality, address, category, description, channel, line,
-		                          scope, key, hash, i)
+		                          scope, key, hash, name, language, i)
 		ORDER BY u.i
 		ON CONFLICT (idem_scope, idem_key) DO NOTHING
 		RETURNING docket, id, status_token`,
 		string(Registered), now, dockets, citizens, districts, blocks, wards, localities, addresses,
-		categories, descriptions, channels, lines, scopes, keys, hashes)
+		categories, descriptions, channels, lines, scopes, keys, hashes, names, langs)
 	if err != nil {
 		return nil, fmt.Errorf("insert complaints: %w", err)
 	}

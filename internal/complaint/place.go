@@ -28,14 +28,15 @@ func (n Place) Most() *int64 {
 // An empty district is the whole state.
 func ResolvePlace(ctx context.Context, q Querier, prefix, district, block, ward string) (Place, error) {
 	var n Place
+	if ward != "" && (block == "" || district == "") {
+		// A ward alone would otherwise fall back to the whole state.
+		return n, apperr.Invalid(prefix+"ward_code", fmt.Sprintf("ward %q needs its district_code and block_code", ward))
+	}
 	if district == "" {
 		if block != "" {
 			return n, apperr.Invalid(prefix+"district_code", "required when a block is given")
 		}
 		return n, nil
-	}
-	if ward != "" && block == "" {
-		return n, apperr.Invalid(prefix+"block_code", "required when a ward is given")
 	}
 	var blockParent, wardParent *int64
 	err := q.QueryRow(ctx, `

@@ -93,7 +93,7 @@ func (r *Record) Overdue(now time.Time) bool {
 
 // SelectSQL selects complaint records; append WHERE/ORDER clauses on alias c.
 const SelectSQL = `
-SELECT c.id, c.docket, c.version, c.status, c.citizen_id, ci.name, ci.phone, ci.language,
+SELECT c.id, c.docket, c.version, c.status, c.citizen_id, c.citizen_name, ci.phone, c.citizen_language,
        c.district_id, d.code, c.block_id, coalesce(b.code, ''), c.ward_id, coalesce(w.code, ''),
        c.locality, c.address, c.category_id, cat.code, c.department_id, coalesce(dep.code, ''),
        c.post_id, coalesce(p.code, ''), coalesce(u.username, ''), c.level, c.sla_due_at,

@@ -25,6 +25,7 @@ import (
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	"github.com/helpline/helpline/internal/clientaddr"
+	"github.com/helpline/helpline/internal/httpsec"
 	"github.com/helpline/helpline/internal/natsbus"
 )
 
@@ -77,9 +78,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	files, _ := fs.Sub(static, "static")
 	fileServer := http.StripPrefix("/console/", http.FileServer(http.FS(files)))
 	mux.Handle("GET /console/", securityHeaders(fileServer))
-	mux.HandleFunc("GET /console/qr.png", h.qr)
-	mux.HandleFunc("GET /console/changes", h.changes)
-	mux.HandleFunc("GET /console/status.json", h.status)
+	mux.Handle("GET /console/qr.png", httpsec.NoStore(http.HandlerFunc(h.qr)))
+	mux.Handle("GET /console/changes", httpsec.NoStore(http.HandlerFunc(h.changes)))
+	mux.Handle("GET /console/status.json", httpsec.NoStore(http.HandlerFunc(h.status)))
 	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 }
 

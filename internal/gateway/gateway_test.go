@@ -236,3 +236,57 @@ func TestRESTForServicesOfAnotherProcess(t *testing.T) {
 		t.Fatalf("a service with no target: %d, want 404", code)
 	}
 }
+
+// raw sends body as is and returns the status and the answer's message.
+func (r rest) raw(method, path, token, body string) (int, string) {
+	r.t.Helper()
+	req, err := http.NewRequest(method, r.base+path, strings.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Message string }
+	raw, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out.Message
+}
+
+func TestRESTRefusesMalformedParameters(t *testing.T) {
+	t.Parallel()
+	env, r := startREST(t)
+	agent := r.login("agent1")
+	before := count(t, env)
+	cases := []struct {
+		name, method, path, token, body, field string
+	}{
+		{"invalid UTF-8 in a query parameter", "GET", "/v1/complaints?text=ab%FF", agent, "", "text"},
+		{"invalid UTF-8 in a query parameter, no token", "GET", "/v1/complaints?text=ab%FF", "", "", "text"},
+		{"invalid UTF-8 in a path parameter", "GET", "/v1/complaints/%FF", agent, "", "docket"},
+		{"invalid UTF-8 in a path parameter, no token", "GET", "/v1/complaints/%FF", "", "", "docket"},
+		{"data after the JSON body", "POST", "/v1/complaints", agent,
+			`{"idempotencyKey":"trail-1","citizen":{"name":"x","phone":"9816012345"},"location":{"districtCode":"SHIMLA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"x","channel":"CHANNEL_PHONE"}garbage`, "body"},
+		{"a second JSON value after the body", "POST", "/v1/complaints", agent,
+			`{"idempotencyKey":"trail-2","citizen":{"name":"x","phone":"9816012345"},"location":{"districtCode":"SHIMLA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"x","channel":"CHANNEL_PHONE"}{}`, "body"},
+	}
+	for _, tc := range cases {
+		code, msg := r.raw(tc.method, tc.path, tc.token, tc.body)
+		if code != 400 || !strings.Contains(msg, tc.field) {
+			t.Errorf("%s: %d %q, want 400 naming %s", tc.name, code, msg, tc.field)
+		}
+	}
+	if n := count(t, env); n != before {
+		t.Fatalf("%d complaints registered by refused requests", n-before)
+	}
+	// Trailing white space is not data.
+	if code, msg := r.raw("POST", "/v1/complaints", agent,
+		`{"idempotencyKey":"trail-3","citizen":{"name":"x","phone":"9816012345"},"location":{"districtCode":"SHIMLA"},"categoryCode":"PWD_ROAD_POTHOLES","description":"x","channel":"CHANNEL_PHONE"}`+"\n"); code != 200 {
+		t.Fatalf("body with a trailing newline: %d %s", code, msg)
+	}
+}

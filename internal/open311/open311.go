@@ -119,11 +119,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if h == nil {
 		return
 	}
-	mux.HandleFunc("GET /open311/v2/services.json", h.services)
-	mux.HandleFunc("GET /open311/v2/services/{code}", h.service)
-	mux.HandleFunc("POST /open311/v2/requests.json", h.create)
-	mux.HandleFunc("GET /open311/v2/requests.json", h.list)
-	mux.HandleFunc("GET /open311/v2/requests/{id}", h.get)
+	mux.HandleFunc("GET /open311/v2/services.json", h.checked(h.services))
+	mux.HandleFunc("GET /open311/v2/services/{code}", h.checked(h.service, "code"))
+	mux.HandleFunc("POST /open311/v2/requests.json", h.checked(h.create))
+	mux.HandleFunc("GET /open311/v2/requests.json", h.checked(h.list))
+	mux.HandleFunc("GET /open311/v2/requests/{id}", h.checked(h.get, "id"))
 }
 
 // apiError is an Open311 error answer.

@@ -241,3 +241,58 @@ func TestOpen311(t *testing.T) {
 		t.Fatalf("xml: %d", code)
 	}
 }
+
+func TestOpen311RefusesMalformedParameters(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	base := "http://" + env.Server.HTTPAddr.String() + "/open311/v2"
+	key := apiKey(t, env, "civicapp")
+	valid := "service_code=PWD_ROAD_POTHOLES&description=Potholes&first_name=Asha&phone=9816012345&attribute[district_code]=SHIMLA&api_key=" + key
+	var before int
+	_ = env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM complaints`).Scan(&before)
+	cases := []struct{ name, method, path, body, param string }{
+		{"duplicate service_code", "POST", "/requests.json", valid + "&service_code=HEALTH_X", "service_code"},
+		{"duplicate api_key", "GET", "/requests.json?api_key=" + key + "&api_key=" + key, "", "api_key"},
+		{"lat=NaN", "POST", "/requests.json", valid + "&lat=NaN&long=77.1", "lat"},
+		{"lat not a number", "POST", "/requests.json", valid + "&lat=north&long=77.1", "lat"},
+		{"lat out of range", "POST", "/requests.json", valid + "&lat=91&long=77.1", "lat"},
+		{"long out of range", "POST", "/requests.json", valid + "&lat=31.1&long=-181", "long"},
+		{"long infinite", "POST", "/requests.json", valid + "&lat=31.1&long=Inf", "long"},
+		{"lat without long", "POST", "/requests.json", valid + "&lat=31.1", "long"},
+		{"invalid UTF-8 in a form parameter", "POST", "/requests.json", valid + "&description=ab%FF", "description"},
+		{"invalid UTF-8 in a query parameter", "GET", "/requests.json?api_key=" + key + "&status=ab%FF", "", "status"},
+		{"invalid UTF-8 in a path parameter", "GET", "/requests/%FF.json?api_key=" + key, "", "id"},
+		{"invalid UTF-8 in a service code", "GET", "/services/%FF.json", "", "code"},
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || !strings.Contains(string(b), tc.param) {
+			t.Errorf("%s: %d %s, want 400 naming %s", tc.name, resp.StatusCode, b, tc.param)
+		}
+	}
+	var after int
+	_ = env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM complaints`).Scan(&after)
+	if after != before {
+		t.Fatalf("%d complaints registered by refused requests", after-before)
+	}
+	// In range, the request goes through.
+	req, _ := http.NewRequest("POST", base+"/requests.json", strings.NewReader(valid+"&lat=31.1&long=77.17"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("valid coordinates: %d %s", resp.StatusCode, b)
+	}
+}

@@ -105,7 +105,7 @@ func accessCases(docket string) map[string]accessCase {
 		"/helpline.v1.IntakeService/RegisterComplaint": {roles: registrars, req: func(u string) proto.Message { return registerRequest("matrix-" + u) }, ok: codes.OK},
 		"/helpline.v1.IntakeService/GetComplaint":      {roles: everyone, req: fixed(&helplinev1.GetComplaintRequest{Docket: docket}), ok: codes.OK, scoped: true},
 		"/helpline.v1.IntakeService/SearchComplaints":  {roles: everyone, req: fixed(&helplinev1.SearchComplaintsRequest{Docket: docket}), ok: codes.OK},
-		"/helpline.v1.IntakeService/AddFollowUp":       {roles: agents, req: fixed(&helplinev1.AddFollowUpRequest{Docket: docket}), ok: codes.OK, scoped: true},
+		"/helpline.v1.IntakeService/AddFollowUp":       {roles: agents, req: fixed(&helplinev1.AddFollowUpRequest{Docket: docket, Note: "called again"}), ok: codes.OK, scoped: true},
 
 		"/helpline.v1.RoutingService/UpsertDistrict":   {roles: admins, req: fixed(&helplinev1.UpsertDistrictRequest{District: &helplinev1.District{Code: "SHIMLA", Name: "Shimla", NameHi: "शिमला"}}), ok: codes.OK},
 		"/helpline.v1.RoutingService/ListDistricts":    {roles: everyone, req: fixed(&helplinev1.ListDistrictsRequest{}), ok: codes.OK},

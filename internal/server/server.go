@@ -128,6 +128,9 @@ type Config struct {
 	MaxInFlight int
 	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
 	Pprof bool
+	// MetricsAddr, when set, is the listen address of /metrics, which is
+	// then not served on HTTPAddr (keep it off the public address).
+	MetricsAddr string
 	// RESTTargets are the gRPC addresses (host:port or dns:///name:port) of
 	// services this process does not run, by service name, so that its REST
 	// gateway and Open311 serve them too.
@@ -163,6 +166,8 @@ const EmbeddedNATSUser = "helpline"
 type Server struct {
 	GRPCAddr net.Addr
 	HTTPAddr net.Addr
+	// MetricsAddr is where /metrics is served on its own (nil: on HTTPAddr).
+	MetricsAddr net.Addr
 	// NATSURL is where this process's NATS is (the embedded one's client URL when embedded).
 	NATSURL string
 	// NATSUser is the embedded NATS server's user, and NATSPasswordFile
@@ -172,20 +177,21 @@ type Server struct {
 	// TLS reports whether gRPC and HTTP serve TLS.
 	TLS bool
 
-	log      *slog.Logger
-	pool     *pgxpool.Pool
-	nc       *nats.Conn
-	embedded *natsserver.Server
-	grpc     *grpc.Server
-	conns    []*grpc.ClientConn // the REST gateway's, to this process and others
-	metrics  *metrics.Metrics
-	http     *http.Server
-	health   *health.Server
-	limit    *limiter
-	cert     *certificate // nil without TLS
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	errs     chan error
+	log         *slog.Logger
+	pool        *pgxpool.Pool
+	nc          *nats.Conn
+	embedded    *natsserver.Server
+	grpc        *grpc.Server
+	conns       []*grpc.ClientConn // the REST gateway's, to this process and others
+	metrics     *metrics.Metrics
+	http        *http.Server
+	metricsHTTP *http.Server // nil unless Config.MetricsAddr
+	health      *health.Server
+	limit       *limiter
+	cert        *certificate // nil without TLS
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	errs        chan error
 }
 
 // Start brings the process up and returns once it serves.
@@ -397,7 +403,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now, cfg.TrustedProxies)
 		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"), cfg.TrustedProxies, cfg.PublicURL)
 		s.goRun(func() { ui.Run(bg) })
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, cfg.MetricsAddr == "", rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		s.http.RegisterOnShutdown(ui.Close)
 		serveHTTP := s.http.Serve
@@ -409,6 +415,21 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		s.goRun(func() {
 			if err := serveHTTP(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.errs <- fmt.Errorf("http: %w", err)
+			}
+		})
+	}
+	if cfg.MetricsAddr != "" {
+		ml, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen metrics %s: %w", cfg.MetricsAddr, err)
+		}
+		s.MetricsAddr = ml.Addr()
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
+		s.goRun(func() {
+			if err := s.metricsHTTP.Serve(ml); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.errs <- fmt.Errorf("metrics http: %w", err)
 			}
 		})
 	}
@@ -625,14 +646,16 @@ func loopback(a net.Addr) string {
 	return tcp.String()
 }
 
-func (s *Server) httpHandler(profiler bool, rest http.Handler, civic *open311.Handler, ui *console.Handler) http.Handler {
+func (s *Server) httpHandler(profiler, metricsHere bool, rest http.Handler, civic *open311.Handler, ui *console.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", limitBody(false, traced(rest)))
 	mux.HandleFunc("GET /openapi.json", gateway.ServeOpenAPI)
 	civicMux := http.NewServeMux()
 	civic.Register(civicMux)
 	mux.Handle("/open311/", limitBody(true, traced(civicMux)))
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	if metricsHere {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
 	ui.Register(mux)
 	// /healthz: the process is alive (200 whatever its dependencies say, so
 	// an orchestrator does not restart it for a database outage), with the
@@ -697,6 +720,9 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 	if s.http != nil {
 		_ = s.http.Shutdown(ctx)
+	}
+	if s.metricsHTTP != nil {
+		_ = s.metricsHTTP.Shutdown(ctx)
 	}
 	s.close()
 }

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"sync"
 	"testing"
@@ -75,6 +76,13 @@ func StartServer(t testing.TB) *Env { return StartServerWith(t, nil) }
 // by opt (for example another notification sender, or fewer services).
 func StartServerWith(t testing.TB, opt func(*server.Config)) *Env {
 	t.Helper()
+	return StartServerLogging(t, opt, Logger(t))
+}
+
+// StartServerLogging is StartServerWith with the server's logs written to
+// log (a test that reads what the server logs).
+func StartServerLogging(t testing.TB, opt func(*server.Config), log *slog.Logger) *Env {
+	t.Helper()
 	pool := SeededDB(t)
 	dir, err := os.MkdirTemp("", "helpline-nats-")
 	if err != nil {
@@ -103,7 +111,7 @@ func StartServerWith(t testing.TB, opt func(*server.Config)) *Env {
 	if opt != nil {
 		opt(&cfg)
 	}
-	srv, err := server.Start(context.Background(), cfg, Logger(t))
+	srv, err := server.Start(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

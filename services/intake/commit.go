@@ -286,8 +286,11 @@ func (c *committer) check(ctx context.Context, tx pgx.Tx, group []*pending) erro
 }
 
 // upsertCitizens finds or creates every citizen of the group by phone in
-// one statement, keeping their latest name and language, and sets each
-// record's citizen.
+// one statement and sets each record's citizen. A new citizen's record
+// takes the first name and language given; an existing one's is never
+// changed by a registration (only filled where empty), since anyone may
+// register with any phone. Each complaint keeps the name and language
+// given with it.
 func upsertCitizens(ctx context.Context, tx pgx.Tx, group []*pending, now time.Time) error {
 	type citizen struct{ name, language string }
 	byPhone := map[string]citizen{}
@@ -299,10 +302,10 @@ func upsertCitizens(ctx context.Context, tx pgx.Tx, group []*pending, now time.T
 			phones = append(phones, r.phone)
 		}
 		// In arrival order, as one transaction each would have left them.
-		if r.name != "" {
+		if c.name == "" {
 			c.name = r.name
 		}
-		if r.language != "" {
+		if c.language == "" {
 			c.language = r.language
 		}
 		byPhone[r.phone] = c
@@ -316,9 +319,8 @@ func upsertCitizens(ctx context.Context, tx pgx.Tx, group []*pending, now time.T
 		SELECT u.phone, u.name, u.language, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(phone, name, language)
 		ORDER BY u.phone
 		ON CONFLICT (phone) DO UPDATE SET
-		    name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE citizens.name END,
-		    language = CASE WHEN excluded.language <> '' THEN excluded.language ELSE citizens.language END,
-		    updated_at = excluded.updated_at
+		    name = CASE WHEN citizens.name = '' THEN excluded.name ELSE citizens.name END,
+		    language = CASE WHEN citizens.language = '' THEN excluded.language ELSE citizens.language END
 		RETURNING phone, id, name, language`, phones, names, langs, now)
 	if err != nil {
 		return fmt.Errorf("upsert citizens: %w", err)
@@ -344,7 +346,13 @@ func upsertCitizens(ctx context.Context, tx pgx.Tx, group []*pending, now time.T
 		if !ok {
 			return errors.New("upsert citizens: a citizen was not returned")
 		}
-		p.rec.CitizenID, p.rec.CitizenName, p.rec.CitizenLanguage = s.id, s.name, s.language
+		p.rec.CitizenID, p.rec.CitizenName, p.rec.CitizenLanguage = s.id, p.reg.name, p.reg.language
+		if p.rec.CitizenName == "" {
+			p.rec.CitizenName = s.name
+		}
+		if p.rec.CitizenLanguage == "" {
+			p.rec.CitizenLanguage = s.language
+		}
 	}
 	return nil
 }

@@ -283,7 +283,7 @@ func (s *Service) AddFollowUp(ctx context.Context, req *helplinev1.AddFollowUpRe
 	if err != nil {
 		return nil, err
 	}
-	note, err := input.LongText("note", req.GetNote(), maxNote, false)
+	note, err := input.LongText("note", req.GetNote(), maxNote, true)
 	if err != nil {
 		return nil, err
 	}

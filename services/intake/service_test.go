@@ -638,7 +638,7 @@ func TestAddFollowUp(t *testing.T) {
 	}
 
 	// A second follow-up without expected_version is not checked.
-	resp, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: strings.ReplaceAll(d, "-", " ")})
+	resp, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: strings.ReplaceAll(d, "-", " "), Note: "called again"})
 	if err != nil {
 		t.Fatalf("AddFollowUp without expected_version: %v", err)
 	}
@@ -666,7 +666,11 @@ func TestAddFollowUp(t *testing.T) {
 		wantCode(t, err, codes.InvalidArgument, "note")
 		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: strings.Repeat("n", 4001)})
 		wantCode(t, err, codes.InvalidArgument, "note")
-		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, ExpectedVersion: -1})
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d})
+		wantCode(t, err, codes.InvalidArgument, "note")
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: " \n\t "})
+		wantCode(t, err, codes.InvalidArgument, "note")
+		_, err = env.Intake.AddFollowUp(ctx, &helplinev1.AddFollowUpRequest{Docket: d, Note: "x", ExpectedVersion: -1})
 		wantCode(t, err, codes.InvalidArgument, "expected_version")
 		if got := get(t, env, d); got.GetFollowUpCount() != 2 || got.GetVersion() != v0+2 {
 			t.Fatalf("refused follow-ups changed the complaint: count %d version %d", got.GetFollowUpCount(), got.GetVersion())
@@ -706,5 +710,32 @@ func TestSearchSupervisorQueues(t *testing.T) {
 	}
 	if _, err := env.Intake.SearchComplaints(sup, &helplinev1.SearchComplaintsRequest{}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("no filter: %v", err)
+	}
+}
+
+// TestRegistrationNeverRenamesTheCitizen: a second registration with the
+// same phone but another name and language keeps both on its own
+// complaint and changes neither the first complaint nor the citizen.
+func TestRegistrationNeverRenamesTheCitizen(t *testing.T) {
+	t.Parallel()
+	env := testenv.StartServer(t)
+	first := validRequest(t)
+	first.Citizen.Phone = "98160 77777"
+	a := register(t, env, first)
+	second := validRequest(t)
+	second.Citizen = &helplinev1.Citizen{Name: "Someone Else", Phone: "98160 77777", Language: "en"}
+	b := register(t, env, second)
+	if got := get(t, env, a.GetDocket()).GetCitizen(); got.GetName() != "राम कुमार" || got.GetLanguage() != "hi" {
+		t.Errorf("first complaint's citizen = %v after a second registration, want राम कुमार, hi", got)
+	}
+	if got := get(t, env, b.GetDocket()).GetCitizen(); got.GetName() != "Someone Else" || got.GetLanguage() != "en" {
+		t.Errorf("second complaint's citizen = %v, want the name and language given with it", got)
+	}
+	var name, lang string
+	if err := env.Pool.QueryRow(env.Admin, `SELECT name, language FROM citizens WHERE phone = $1`, a.GetCitizen().GetPhone()).Scan(&name, &lang); err != nil {
+		t.Fatal(err)
+	}
+	if name != "राम कुमार" || lang != "hi" {
+		t.Errorf("citizen record = %s, %s, want the first registration's", name, lang)
 	}
 }

@@ -83,7 +83,7 @@ func (n *Notifier) handleBatch(ctx context.Context, tx pgx.Tx, evs []*helplinev1
 	var id int64
 	var c citizen
 	rows, err := tx.Query(ctx, `
-		SELECT c.id, ci.phone, ci.language, c.action_taken_report, coalesce(c.special_closure_reason, ''),
+		SELECT c.id, ci.phone, c.citizen_language, c.action_taken_report, coalesce(c.special_closure_reason, ''),
 		       coalesce(c.special_closure_duplicate_of, '')
 		FROM complaints c JOIN citizens ci ON ci.id = c.citizen_id WHERE c.id = ANY($1)`, ids)
 	if err != nil {
@@ -243,7 +243,7 @@ func (n *Notifier) DispatchBatch(ctx context.Context) (int, error) {
 			case err == nil:
 				_, err = tx.Exec(ctx, `UPDATE notifications SET status = 'SENT', attempts = $2, sent_at = $3, last_error = '' WHERE id = $1`, x.id, attempts, n.clock.Now())
 			case errors.Is(err, ErrPermanent) || attempts >= MaxAttempts:
-				n.log.Error("notification failed for good", "key", x.m.IdempotencyKey, "attempts", attempts, "err", err)
+				n.log.Error("notification failed for good", "key", masked(x.m.IdempotencyKey), "attempts", attempts, "err", err)
 				_, err = tx.Exec(ctx, `UPDATE notifications SET status = 'FAILED', attempts = $2, last_error = $3 WHERE id = $1`, x.id, attempts, err.Error())
 			default:
 				backoff := min(n.RetryBase<<min(attempts-1, 20), 10*time.Minute)

@@ -40,12 +40,19 @@ type LogSender struct{ Log *slog.Logger }
 
 // Send logs the notification with the phone number masked.
 func (s LogSender) Send(_ context.Context, m Message) error {
-	to := m.Recipient
-	if phone, ok := strings.CutPrefix(to, "phone:"); ok {
-		to = "phone:" + input.MaskPhone(phone)
-	}
-	s.Log.Info("notification", "to", to, "kind", m.Kind, "docket", m.Docket, "key", m.IdempotencyKey)
+	s.Log.Info("notification", "to", masked(m.Recipient), "kind", m.Kind, "docket", m.Docket, "key", masked(m.IdempotencyKey))
 	return nil
+}
+
+// masked is a recipient ("phone:+91...") or an idempotency key ending in
+// one ("<event>/phone:+91...") with the phone number masked, for logs: no
+// log line carries a full phone number.
+func masked(s string) string {
+	i := strings.Index(s, "phone:")
+	if i < 0 {
+		return s
+	}
+	return s[:i] + "phone:" + input.MaskPhone(s[i+len("phone:"):])
 }
 
 // WebhookSender posts each notification as JSON to an SMS or WhatsApp

@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -220,6 +221,46 @@ func TestMasterDataRefusals(t *testing.T) {
 			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "PWD_ROAD_POTHOLES", DistrictCode: "SHIMLA", BlockCode: "THEOG", WardCode: "SHIMLA_MC_W01", DepartmentCode: "PWD"}})
 			return err
 		}, "rule.ward_code"},
+		{"rule with an unknown ward and no district", func() error {
+			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", WardCode: "TYPO", DepartmentCode: "PWD"}})
+			return err
+		}, "rule.ward_code"},
+		{"rule with a ward and no block", func() error {
+			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", DistrictCode: "SHIMLA", WardCode: "SHIMLA_MC_W01", DepartmentCode: "PWD"}})
+			return err
+		}, "rule.ward_code"},
+		{"rule with an unknown ward", func() error {
+			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", DistrictCode: "SHIMLA", BlockCode: "THEOG", WardCode: "TYPO", DepartmentCode: "PWD"}})
+			return err
+		}, "rule.ward_code"},
+		{"rule with an unknown district", func() error {
+			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", DistrictCode: "TYPO", DepartmentCode: "PWD"}})
+			return err
+		}, "rule.district_code"},
+		{"rule of an unknown department", func() error {
+			_, err := env.Routing.UpsertRoutingRule(ctx, &helplinev1.UpsertRoutingRuleRequest{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", DepartmentCode: "TYPO"}})
+			return err
+		}, "rule.department_code"},
+		{"post of an unknown district", func() error {
+			_, err := env.Routing.UpsertPost(ctx, &helplinev1.UpsertPostRequest{Post: &helplinev1.Post{DepartmentCode: "PWD", Level: 1, DistrictCode: "TYPO"}})
+			return err
+		}, "post.district_code"},
+		{"post of an unknown department", func() error {
+			_, err := env.Routing.UpsertPost(ctx, &helplinev1.UpsertPostRequest{Post: &helplinev1.Post{DepartmentCode: "TYPO", Level: 3}})
+			return err
+		}, "post.department_code"},
+		{"imported rule with an unknown ward", func() error {
+			return importRows(ctx, env, helplinev1.MasterDataKind_MASTER_DATA_KIND_ROUTING_RULES, &helplinev1.MasterDataRow{
+				Row: &helplinev1.MasterDataRow_Rule{Rule: &helplinev1.RoutingRule{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY", WardCode: "TYPO", DepartmentCode: "PWD"}}})
+		}, "rows[0].ward_code"},
+		{"imported post of an unknown district", func() error {
+			return importRows(ctx, env, helplinev1.MasterDataKind_MASTER_DATA_KIND_POSTS, &helplinev1.MasterDataRow{
+				Row: &helplinev1.MasterDataRow_Post{Post: &helplinev1.Post{DepartmentCode: "PWD", Level: 1, DistrictCode: "TYPO"}}})
+		}, "rows[0].district_code"},
+		{"imported category of an unknown department", func() error {
+			return importRows(ctx, env, helplinev1.MasterDataKind_MASTER_DATA_KIND_CATEGORIES, &helplinev1.MasterDataRow{
+				Row: &helplinev1.MasterDataRow_Category{Category: &helplinev1.Category{Code: "X", DepartmentCode: "TYPO", Name: "x", SlaDays: []int32{1, 1, 1, 1}}}})
+		}, "rows[0].department_code"},
 		{"block moved to another district", func() error {
 			_, err := env.Routing.UpsertDistrict(ctx, &helplinev1.UpsertDistrictRequest{District: &helplinev1.District{Code: "KANGRA", Name: "Kangra", Blocks: []*helplinev1.Block{{Code: "THEOG", Name: "Theog"}}}})
 			return err
@@ -240,6 +281,29 @@ func TestMasterDataRefusals(t *testing.T) {
 	if posts != 2 {
 		t.Fatalf("PWD Shimla posts = %d after refusals, want the seeded 2", posts)
 	}
+	rules, err := env.Routing.ListRoutingRules(ctx, &helplinev1.ListRoutingRulesRequest{CategoryCode: "JAL_SHAKTI_NO_WATER_SUPPLY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules.GetRules() {
+		if r.GetDepartmentCode() == "PWD" {
+			t.Fatalf("a refused rule was stored: %v", r)
+		}
+	}
+}
+
+// importRows imports rows of one kind in one message and returns the
+// answer's error.
+func importRows(ctx context.Context, env *testenv.Env, kind helplinev1.MasterDataKind, rows ...*helplinev1.MasterDataRow) error {
+	stream, err := env.Routing.ImportMasterData(ctx)
+	if err != nil {
+		return err
+	}
+	if err := stream.Send(&helplinev1.ImportMasterDataRequest{Kind: kind, Rows: rows}); err != nil {
+		return err
+	}
+	_, err = stream.CloseAndRecv()
+	return err
 }
 
 func contains(s, sub string) bool {

@@ -155,7 +155,7 @@ SCREENS.agent = async function () {
 
   // Follow-up of an existing docket.
   const fuDocket = h("input", { name: "docket", required: true });
-  const fuNote = h("input", { name: "note", dir: "auto" });
+  const fuNote = h("input", { name: "note", dir: "auto", required: true });
   const fuInfo = h("input", { type: "checkbox", name: "info" });
   const followUp = h("form", { class: "card", id: "followup-form" }, h("h2", {}, t("agent.followup")),
     h("div", { class: "row" }, field("fu-docket", t("col.docket"), fuDocket), field("fu-note", t("agent.followup.note"), fuNote)),
