@@ -254,3 +254,46 @@ func TestLoginImportAndAdminister(t *testing.T) {
 		t.Fatal("logout kept the token file")
 	}
 }
+
+// TestImportCategoriesSensitiveColumn: the categories CSV's optional
+// sensitive column (true/false, empty is false) reaches the stored category;
+// any other value is refused naming the line and column.
+func TestImportCategoriesSensitiveColumn(t *testing.T) {
+	env := testenv.StartServer(t)
+	dir := t.TempDir()
+	c := ctl{t: t, server: env.Server.GRPCAddr.String(), config: filepath.Join(dir, "cfg", "config.json")}
+	c.must(testenv.DemoPassword+"\n", "login", "-username", "admin")
+
+	writeCSV(t, filepath.Join(dir, "bad.csv"), [][]string{
+		{"code", "department_code", "name", "sla_l1", "sla_l2", "sla_l3", "sla_l4", "sensitive"},
+		{"POLICE_STALKING", "POLICE", "Stalking", "2", "2", "3", "3", "yes"},
+	})
+	if _, err := c.run("", "import", "categories", filepath.Join(dir, "bad.csv")); err == nil || !strings.Contains(err.Error(), "column sensitive") {
+		t.Fatalf("sensitive=yes: %v, want refused naming the column", err)
+	}
+	writeCSV(t, filepath.Join(dir, "categories.csv"), [][]string{
+		{"code", "department_code", "name", "sla_l1", "sla_l2", "sla_l3", "sla_l4", "sensitive"},
+		{"POLICE_STALKING", "POLICE", "Stalking", "2", "2", "3", "3", "true"},
+		{"POLICE_NOISE", "POLICE", "Noise", "2", "2", "3", "3", ""},
+		{"POLICE_DRUG_PEDDLING", "POLICE", "Drug (chitta) peddling", "2", "2", "3", "3", "FALSE"},
+	})
+	if out := c.must("", "import", "categories", filepath.Join(dir, "categories.csv")); !strings.Contains(out, "imported 3 categories") {
+		t.Fatalf("categories: %s", out)
+	}
+	got := map[string]bool{}
+	rows, err := env.Pool.Query(context.Background(), `SELECT code, sensitive FROM categories WHERE code IN ('POLICE_STALKING', 'POLICE_NOISE', 'POLICE_DRUG_PEDDLING')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var code string
+		var s bool
+		if err := rows.Scan(&code, &s); err != nil {
+			t.Fatal(err)
+		}
+		got[code] = s
+	}
+	if rows.Err() != nil || len(got) != 3 || !got["POLICE_STALKING"] || got["POLICE_NOISE"] || got["POLICE_DRUG_PEDDLING"] {
+		t.Fatalf("stored marks = %v, want only POLICE_STALKING sensitive", got)
+	}
+}

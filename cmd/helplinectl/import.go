@@ -42,6 +42,17 @@ func intCol(get func(string) string, col string) (int32, error) {
 	return int32(n), nil
 }
 
+// boolCol reads a true/false column; empty is false.
+func boolCol(get func(string) string, col string) (bool, error) {
+	switch strings.ToLower(get(col)) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("column %s: %q is neither true nor false", col, get(col))
+}
+
 var importKinds = map[string]importKind{
 	"locations": {helplinev1.MasterDataKind_MASTER_DATA_KIND_LOCATIONS,
 		[]string{"district_code", "name", "block_code", "ward_code", "name_hi"}, 2,
@@ -57,7 +68,7 @@ var importKinds = map[string]importKind{
 				Code: get("code"), Name: get("name"), NameHi: get("name_hi")}}}, nil
 		}},
 	"categories": {helplinev1.MasterDataKind_MASTER_DATA_KIND_CATEGORIES,
-		[]string{"code", "department_code", "name", "sla_l1", "sla_l2", "sla_l3", "sla_l4", "name_hi"}, 7,
+		[]string{"code", "department_code", "name", "sla_l1", "sla_l2", "sla_l3", "sla_l4", "name_hi", "sensitive"}, 7,
 		func(get func(string) string) (*helplinev1.MasterDataRow, error) {
 			cat := &helplinev1.Category{Code: get("code"), DepartmentCode: get("department_code"), Name: get("name"), NameHi: get("name_hi")}
 			for _, col := range []string{"sla_l1", "sla_l2", "sla_l3", "sla_l4"} {
@@ -67,6 +78,11 @@ var importKinds = map[string]importKind{
 				}
 				cat.SlaDays = append(cat.SlaDays, d)
 			}
+			sensitive, err := boolCol(get, "sensitive")
+			if err != nil {
+				return nil, err
+			}
+			cat.Sensitive = sensitive
 			return &helplinev1.MasterDataRow{Row: &helplinev1.MasterDataRow_Category{Category: cat}}, nil
 		}},
 	"posts": {helplinev1.MasterDataKind_MASTER_DATA_KIND_POSTS,

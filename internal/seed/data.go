@@ -30,6 +30,8 @@ type Department struct {
 type Category struct {
 	Code, Department, Name, NameHi string
 	SLADays                        [4]int
+	// Sensitive: the public status page shows only the department.
+	Sensitive bool
 }
 
 // Rule routes a category to a department for a location node; an empty District means state-wide.
@@ -239,8 +241,8 @@ var Categories = []Category{
 	{Code: "GENERAL_OTHER", Department: "REVENUE", Name: "Other / general grievance", NameHi: "अन्य शिकायत", SLADays: [4]int{7, 5, 5, 3}},
 
 	// Police.
-	{Code: "POLICE_FIR_NOT_REGISTERED", Department: "POLICE", Name: "FIR not registered", NameHi: "एफआईआर दर्ज नहीं की गई", SLADays: [4]int{2, 2, 3, 3}},
-	{Code: "POLICE_DRUG_PEDDLING", Department: "POLICE", Name: "Drug (chitta) peddling", NameHi: "नशा/चिट्टा बिक्री", SLADays: [4]int{2, 2, 3, 3}},
+	{Code: "POLICE_FIR_NOT_REGISTERED", Department: "POLICE", Name: "FIR not registered", NameHi: "एफआईआर दर्ज नहीं की गई", SLADays: [4]int{2, 2, 3, 3}, Sensitive: true},
+	{Code: "POLICE_DRUG_PEDDLING", Department: "POLICE", Name: "Drug (chitta) peddling", NameHi: "नशा/चिट्टा बिक्री", SLADays: [4]int{2, 2, 3, 3}, Sensitive: true},
 	{Code: "POLICE_TRAFFIC_PARKING", Department: "POLICE", Name: "Traffic jam / illegal parking", NameHi: "यातायात जाम/अवैध पार्किंग", SLADays: [4]int{7, 5, 5, 3}},
 	{Code: "POLICE_VERIFICATION_DELAY", Department: "POLICE", Name: "Delay in police verification", NameHi: "पुलिस सत्यापन में देरी", SLADays: [4]int{7, 5, 5, 3}},
 

@@ -50,10 +50,11 @@ func Load(ctx context.Context, pool *pgxpool.Pool, passwordHash string, now time
 			c.Departments++
 		}
 		for _, cat := range Categories {
-			b.Queue(`INSERT INTO categories (code, department_id, name, name_hi, sla_days)
-				VALUES ($1, (SELECT id FROM departments WHERE code = $2), $3, $4, $5)
-				ON CONFLICT (code) DO UPDATE SET department_id = excluded.department_id, name = excluded.name, name_hi = excluded.name_hi, sla_days = excluded.sla_days`,
-				cat.Code, cat.Department, cat.Name, cat.NameHi, cat.SLADays[:])
+			b.Queue(`INSERT INTO categories (code, department_id, name, name_hi, sla_days, sensitive)
+				VALUES ($1, (SELECT id FROM departments WHERE code = $2), $3, $4, $5, $6)
+				ON CONFLICT (code) DO UPDATE SET department_id = excluded.department_id, name = excluded.name, name_hi = excluded.name_hi,
+				    sla_days = excluded.sla_days, sensitive = excluded.sensitive`,
+				cat.Code, cat.Department, cat.Name, cat.NameHi, cat.SLADays[:], cat.Sensitive)
 			c.Categories++
 		}
 		const loc = `INSERT INTO locations (kind, code, parent_id, name, name_hi) VALUES ($1, $2, (SELECT id FROM locations WHERE code = $3), $4, $5)

@@ -187,14 +187,15 @@ func (s *Service) upsertCategory(ctx context.Context, q dbtx, req *helplinev1.Up
 		return nil, err
 	}
 	_, err = q.Exec(ctx, `
-		INSERT INTO categories (code, department_id, name, name_hi, sla_days) VALUES ($1, $2, $3, $4, $5)
+		INSERT INTO categories (code, department_id, name, name_hi, sla_days, sensitive) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (code) DO UPDATE SET department_id = excluded.department_id, name = excluded.name,
-		    name_hi = excluded.name_hi, sla_days = excluded.sla_days`, code, deptID, name, nameHi, c.GetSlaDays())
+		    name_hi = excluded.name_hi, sla_days = excluded.sla_days, sensitive = excluded.sensitive`,
+		code, deptID, name, nameHi, c.GetSlaDays(), c.GetSensitive())
 	if err != nil {
 		return nil, fmt.Errorf("upsert category: %w", err)
 	}
 	return &helplinev1.UpsertCategoryResponse{Category: &helplinev1.Category{
-		Code: code, DepartmentCode: dept, Name: name, NameHi: nameHi, SlaDays: c.GetSlaDays()}}, nil
+		Code: code, DepartmentCode: dept, Name: name, NameHi: nameHi, SlaDays: c.GetSlaDays(), Sensitive: c.GetSensitive()}}, nil
 }
 
 // ListCategories lists categories, optionally of one department.
@@ -207,14 +208,14 @@ func (s *Service) ListCategories(ctx context.Context, req *helplinev1.ListCatego
 		return nil, err
 	}
 	rows, err := s.store.pool.Query(ctx, `
-		SELECT c.code, d.code, c.name, c.name_hi, c.sla_days FROM categories c JOIN departments d ON d.id = c.department_id
+		SELECT c.code, d.code, c.name, c.name_hi, c.sla_days, c.sensitive FROM categories c JOIN departments d ON d.id = c.department_id
 		WHERE $1 = '' OR d.code = $1 ORDER BY c.code`, dept)
 	if err != nil {
 		return nil, fmt.Errorf("list categories: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*helplinev1.Category, error) {
 		c := &helplinev1.Category{}
-		return c, r.Scan(&c.Code, &c.DepartmentCode, &c.Name, &c.NameHi, &c.SlaDays)
+		return c, r.Scan(&c.Code, &c.DepartmentCode, &c.Name, &c.NameHi, &c.SlaDays, &c.Sensitive)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list categories: %w", err)

@@ -366,3 +366,58 @@ func TestUpsertAndListMasterData(t *testing.T) {
 		t.Fatalf("holidays: %v %v", hol, err)
 	}
 }
+
+// TestSensitiveCategoryRoundTrip: a category's sensitive mark is stored by
+// UpsertCategory and by the master-data import, cleared by either, and
+// listed by ListCategories; the demo seed marks drug peddling and an FIR not
+// registered.
+func TestSensitiveCategoryRoundTrip(t *testing.T) {
+	t.Parallel()
+	env := testenv.StartServer(t)
+	ctx := env.Admin
+	sensitive := func(code string) bool {
+		t.Helper()
+		list, err := env.Routing.ListCategories(ctx, &helplinev1.ListCategoriesRequest{DepartmentCode: "POLICE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list.GetCategories() {
+			if c.GetCode() == code {
+				return c.GetSensitive()
+			}
+		}
+		t.Fatalf("category %s not listed", code)
+		return false
+	}
+	if !sensitive("POLICE_DRUG_PEDDLING") || !sensitive("POLICE_FIR_NOT_REGISTERED") || sensitive("POLICE_TRAFFIC_PARKING") {
+		t.Fatal("the seed's sensitive marks: want drug peddling and FIR not registered, not traffic")
+	}
+
+	cat := &helplinev1.Category{Code: "POLICE_STALKING", DepartmentCode: "POLICE", Name: "Stalking", SlaDays: []int32{2, 2, 3, 3}, Sensitive: true}
+	resp, err := env.Routing.UpsertCategory(ctx, &helplinev1.UpsertCategoryRequest{Category: cat})
+	if err != nil || !resp.GetCategory().GetSensitive() {
+		t.Fatalf("upsert: %v %v", resp, err)
+	}
+	if !sensitive("POLICE_STALKING") {
+		t.Fatal("upserted sensitive category listed as not sensitive")
+	}
+	cat.Sensitive = false
+	if _, err := env.Routing.UpsertCategory(ctx, &helplinev1.UpsertCategoryRequest{Category: cat}); err != nil {
+		t.Fatal(err)
+	}
+	if sensitive("POLICE_STALKING") {
+		t.Fatal("an upsert without the mark left it sensitive")
+	}
+
+	row := func(code string, s bool) *helplinev1.MasterDataRow {
+		return &helplinev1.MasterDataRow{Row: &helplinev1.MasterDataRow_Category{Category: &helplinev1.Category{
+			Code: code, DepartmentCode: "POLICE", Name: code, SlaDays: []int32{2, 2, 3, 3}, Sensitive: s}}}
+	}
+	if err := importRows(ctx, env, helplinev1.MasterDataKind_MASTER_DATA_KIND_CATEGORIES,
+		row("POLICE_STALKING", true), row("POLICE_NOISE", false)); err != nil {
+		t.Fatal(err)
+	}
+	if !sensitive("POLICE_STALKING") || sensitive("POLICE_NOISE") {
+		t.Fatal("imported marks not stored as given")
+	}
+}

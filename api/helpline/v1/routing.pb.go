@@ -707,7 +707,11 @@ type Category struct {
 	Name           string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	NameHi         string                 `protobuf:"bytes,4,opt,name=name_hi,json=nameHi,proto3" json:"name_hi,omitempty"`
 	// SLA in working days at levels 1..4 (exactly four values, each 1..365).
-	SlaDays       []int32 `protobuf:"varint,5,rep,packed,name=sla_days,json=slaDays,proto3" json:"sla_days,omitempty"`
+	SlaDays []int32 `protobuf:"varint,5,rep,packed,name=sla_days,json=slaDays,proto3" json:"sla_days,omitempty"`
+	// A sensitive category (drug peddling, an FIR not registered): the public
+	// status page of its complaints shows only the department, never the
+	// category or the district.
+	Sensitive     bool `protobuf:"varint,6,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -775,6 +779,13 @@ func (x *Category) GetSlaDays() []int32 {
 		return x.SlaDays
 	}
 	return nil
+}
+
+func (x *Category) GetSensitive() bool {
+	if x != nil {
+		return x.Sensitive
+	}
+	return false
 }
 
 // UpsertCategoryRequest carries a category.
@@ -2771,13 +2782,14 @@ const file_helpline_v1_routing_proto_rawDesc = "" +
 	"department\"\x18\n" +
 	"\x16ListDepartmentsRequest\"T\n" +
 	"\x17ListDepartmentsResponse\x129\n" +
-	"\vdepartments\x18\x01 \x03(\v2\x17.helpline.v1.DepartmentR\vdepartments\"\x8f\x01\n" +
+	"\vdepartments\x18\x01 \x03(\v2\x17.helpline.v1.DepartmentR\vdepartments\"\xad\x01\n" +
 	"\bCategory\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12'\n" +
 	"\x0fdepartment_code\x18\x02 \x01(\tR\x0edepartmentCode\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x17\n" +
 	"\aname_hi\x18\x04 \x01(\tR\x06nameHi\x12\x19\n" +
-	"\bsla_days\x18\x05 \x03(\x05R\aslaDays\"J\n" +
+	"\bsla_days\x18\x05 \x03(\x05R\aslaDays\x12\x1c\n" +
+	"\tsensitive\x18\x06 \x01(\bR\tsensitive\"J\n" +
 	"\x15UpsertCategoryRequest\x121\n" +
 	"\bcategory\x18\x01 \x01(\v2\x15.helpline.v1.CategoryR\bcategory\"K\n" +
 	"\x16UpsertCategoryResponse\x121\n" +
