@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	helplinev1 "github.com/helpline/helpline/api/helpline/v1"
 	docketpkg "github.com/helpline/helpline/internal/docket"
@@ -118,5 +119,60 @@ func TestConsoleEndpoints(t *testing.T) {
 	}
 	if resp, _ := get(t, base+"/console/changes?token=nope"); resp.StatusCode != 401 {
 		t.Fatalf("change stream without a valid token: %d", resp.StatusCode)
+	}
+}
+
+// TestStatusOfASensitiveComplaintShowsOnlyTheDepartment: the status page of
+// a complaint in a sensitive category (drug peddling) names its department
+// but neither the category nor the district; an ordinary complaint's page,
+// from the same district, still names both.
+func TestStatusOfASensitiveComplaintShowsOnlyTheDepartment(t *testing.T) {
+	env := testenv.StartServerWith(t, func(c *server.Config) { c.HTTPAddr = "127.0.0.1:0" })
+	base := "http://" + env.Server.HTTPAddr.String()
+	status := func(category string) (map[string]any, string) {
+		t.Helper()
+		reg, err := env.Intake.RegisterComplaint(env.Agent, &helplinev1.RegisterComplaintRequest{
+			IdempotencyKey: "sensitive-" + category, Citizen: &helplinev1.Citizen{Name: "Asha Devi", Phone: "9816012345"},
+			Location: &helplinev1.Location{DistrictCode: "KANGRA"}, CategoryCode: category,
+			Description: "near the bus stand", Channel: helplinev1.Channel_CHANNEL_PHONE,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		docket, token := reg.GetComplaint().GetDocket(), reg.GetComplaint().GetStatusToken()
+		// Wait for routing over gRPC: status lookups are rate-limited.
+		testenv.Eventually(t, 5*time.Second, "routing of "+docket, func() bool {
+			got, err := env.Intake.GetComplaint(env.Agent, &helplinev1.GetComplaintRequest{Docket: docket})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.GetComplaint().GetDepartmentCode() != ""
+		})
+		resp, body := get(t, base+"/console/status.json?docket="+docket+"&token="+token)
+		var st map[string]any
+		if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("status of %s: %d %s", docket, resp.StatusCode, body)
+		}
+		return st, string(body)
+	}
+
+	st, body := status("POLICE_DRUG_PEDDLING")
+	if st["departmentCode"] != "POLICE" || st["department"] == nil || st["department"] == "" {
+		t.Fatalf("sensitive complaint's status lacks its department: %s", body)
+	}
+	for _, k := range []string{"categoryCode", "category", "categoryHi", "districtCode"} {
+		if _, ok := st[k]; ok {
+			t.Errorf("sensitive complaint's status shows %s: %s", k, body)
+		}
+	}
+	for _, leak := range []string{"DRUG", "Drug", "chitta", "चिट्टा", "KANGRA", "Kangra"} {
+		if strings.Contains(body, leak) {
+			t.Errorf("sensitive complaint's status contains %q: %s", leak, body)
+		}
+	}
+
+	st, body = status("POLICE_TRAFFIC_PARKING")
+	if st["categoryCode"] != "POLICE_TRAFFIC_PARKING" || st["districtCode"] != "KANGRA" || st["departmentCode"] != "POLICE" {
+		t.Fatalf("ordinary complaint's status: %s, want its category, district and department", body)
 	}
 }

@@ -20,18 +20,20 @@ import (
 )
 
 // PublicStatus is what anyone holding a docket number may see of its
-// complaint: where it is, never who complained or what they wrote.
+// complaint: where it is, never who complained or what they wrote. For a
+// complaint in a sensitive category (drug peddling, an FIR not registered)
+// the category and the district are left out: only the department shows.
 type PublicStatus struct {
 	Docket       string `json:"docket"`
 	Status       string `json:"status"`
 	Closure      string `json:"closure,omitempty"`
-	CategoryCode string `json:"categoryCode"`
-	Category     string `json:"category"`
-	CategoryHi   string `json:"categoryHi"`
+	CategoryCode string `json:"categoryCode,omitempty"`
+	Category     string `json:"category,omitempty"`
+	CategoryHi   string `json:"categoryHi,omitempty"`
 	Department   string `json:"departmentCode,omitempty"`
 	DeptName     string `json:"department,omitempty"`
 	DeptNameHi   string `json:"departmentHi,omitempty"`
-	District     string `json:"districtCode"`
+	District     string `json:"districtCode,omitempty"`
 	Level        int    `json:"level,omitempty"`
 	// RegisteredAt, UpdatedAt and DueAt are dates (IST, 2006-01-02), never
 	// times: exact times would help tie a complaint to a person.
@@ -67,12 +69,18 @@ func StatusFromDB(pool *pgxpool.Pool) StatusLookup {
 		if r.Status != complaint.Closed && r.Status != complaint.Resolved && r.SLADueAt != nil {
 			st.DueAt = day(*r.SLADueAt)
 		}
+		var sensitive bool
 		err = pool.QueryRow(ctx, `
-			SELECT c.name, c.name_hi, coalesce(d.name, ''), coalesce(d.name_hi, '')
+			SELECT c.name, c.name_hi, c.sensitive, coalesce(d.name, ''), coalesce(d.name_hi, '')
 			FROM categories c LEFT JOIN departments d ON d.code = $2 WHERE c.code = $1`,
-			r.CategoryCode, r.DepartmentCode).Scan(&st.Category, &st.CategoryHi, &st.DeptName, &st.DeptNameHi)
+			r.CategoryCode, r.DepartmentCode).Scan(&st.Category, &st.CategoryHi, &sensitive, &st.DeptName, &st.DeptNameHi)
 		if err != nil {
 			return nil, fmt.Errorf("status names: %w", err)
+		}
+		if sensitive {
+			// The category (drug peddling, say) with the district could
+			// point at a person: whoever holds the link sees the department.
+			st.CategoryCode, st.Category, st.CategoryHi, st.District = "", "", "", ""
 		}
 		return st, nil
 	}

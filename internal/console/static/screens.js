@@ -438,13 +438,15 @@ SCREENS.status = async function (docket, token) {
   const st = await resp.json();
   if (!resp.ok) return h("div", { class: "status-page" }, form, h("p", { class: "error", role: "alert" }, resp.status === 404 ? t("status.notfound") : st.message));
   const hi = LANG === "hi";
+  // Only what the server gave: a sensitive category's complaint comes
+  // without its category and district, and so shows neither.
   const dl = (k, v) => v ? [h("dt", {}, t(k)), h("dd", {}, v)] : "";
   return h("div", { class: "status-page" },
     h("h1", {}, t("status.title")),
     h("dl", { class: "card", id: "status" },
       dl("col.docket", st.docket),
       dl("col.status", statusName(st.status) + (st.closure ? " (" + st.closure.toLowerCase().replace("_", " ") + ")" : "")),
-      dl("col.category", hi && st.categoryHi ? st.categoryHi : st.category),
+      dl("col.category", (hi && st.categoryHi) || st.category || ""),
       dl("c.department", hi && st.departmentHi ? st.departmentHi : st.department),
       dl("col.level", st.level ? "L" + st.level : ""),
       dl("col.registered", fmtDate(st.registeredAt)),
