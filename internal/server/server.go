@@ -126,6 +126,10 @@ type Config struct {
 	// MaxInFlight bounds the RPCs served at once; more wait at most 10 ms
 	// and are then refused RESOURCE_EXHAUSTED. Zero means 512.
 	MaxInFlight int
+	// StreamStall is how long a server stream's send (gRPC) or a streaming
+	// REST answer's write may wait for a client that does not read before
+	// the stream is cut; zero means DefaultStreamStall.
+	StreamStall time.Duration
 	// Pprof serves Go's profiler at /debug/pprof/ on the HTTP address.
 	Pprof bool
 	// MetricsAddr, when set, is the listen address of /metrics, which is
@@ -278,6 +282,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		time.Sleep(5 * time.Millisecond) // serve with the token cache from the first call
 	}
 	limit := newLimiter(cfg.MaxInFlight)
+	stall := cfg.StreamStall
+	if stall <= 0 {
+		stall = DefaultStreamStall
+	}
 	s.limit = limit
 	addrs := clientaddr.NewResolver(cfg.TrustedProxies)
 	s.metrics = metrics.New(s.pool, js, cfg.Clock, log)
@@ -303,7 +311,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 		// A span per call, continuing the caller's trace (W3C traceparent in the metadata).
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithPropagators(telemetry.Propagator))),
 		grpc.ChainUnaryInterceptor(rpccodec.UnaryCollector(), s.metrics.UnaryInterceptor(), addrs.Unary(), apperr.UnaryInterceptor(log), limit.unary, caller.UnaryInterceptor(authn.Resolve), rpccodec.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), limit.perUser),
+		grpc.ChainStreamInterceptor(rpccodec.StreamCollector(), s.metrics.StreamInterceptor(), addrs.Stream(), apperr.StreamInterceptor(log), limit.stream, caller.StreamInterceptor(authn.Resolve), limit.perUser, stallGuard(stall)),
 	)...)
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -403,7 +411,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (_ *Server, err er
 			conns[helplinev1.IdentityService_ServiceDesc.ServiceName], routingHere, log.With("component", "open311"), cfg.Clock.Now, cfg.TrustedProxies)
 		ui := console.New(conns[helplinev1.IdentityService_ServiceDesc.ServiceName], s.nc, console.StatusFromDB(s.pool), log.With("component", "console"), cfg.TrustedProxies, cfg.PublicURL)
 		s.goRun(func() { ui.Run(bg) })
-		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, cfg.MetricsAddr == "", rest, civic, ui), ReadHeaderTimeout: 10 * time.Second,
+		s.http = &http.Server{Handler: s.httpHandler(cfg.Pprof, cfg.MetricsAddr == "", writeDeadline(stall, rest), civic, ui), ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 		s.http.RegisterOnShutdown(ui.Close)
 		serveHTTP := s.http.Serve
