@@ -129,15 +129,7 @@ func TestServeTLS(t *testing.T) {
 
 	// REST → gateway → this process's gRPC over TLS (pinned to the served certificate).
 	token := restLogin(t, srv, ca.Pool())
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "helpline.test"}}}
-	req, _ := http.NewRequest("GET", "https://"+srv.HTTPAddr.String()+"/v1/whoami", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, b := httpsGet(t, ca.Pool(), srv.HTTPAddr.String(), "/v1/whoami", token)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "agent1") {
 		t.Fatalf("whoami over HTTPS: %s %s", resp.Status, b)
 	}
@@ -187,8 +179,18 @@ func TestRESTTargetsOverTLS(t *testing.T) {
 		c.TLSCA = ca.File
 	})
 	token := restLogin(t, front, ca.Pool())
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), ServerName: "helpline.test"}}}
-	req, _ := http.NewRequest("GET", "https://"+front.HTTPAddr.String()+"/v1/districts", nil)
+	resp, b := httpsGet(t, ca.Pool(), front.HTTPAddr.String(), "/v1/districts", token)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "SHIMLA") {
+		t.Fatalf("districts through the REST target over TLS: %s %.300s", resp.Status, b)
+	}
+}
+
+// httpsGet GETs path from addr over TLS (verified against pool, the
+// certificate naming helpline.test) with a bearer token.
+func httpsGet(t *testing.T, pool *x509.CertPool, addr, path, token string) (*http.Response, []byte) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "helpline.test"}}}
+	req, _ := http.NewRequest("GET", "https://"+addr+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -196,7 +198,5 @@ func TestRESTTargetsOverTLS(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "SHIMLA") {
-		t.Fatalf("districts through the REST target over TLS: %s %.300s", resp.Status, b)
-	}
+	return resp, b
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
-	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/password"
 )
 
@@ -100,10 +99,7 @@ func (s *Service) ChangePassword(ctx context.Context, req *helplinev1.ChangePass
 	if err != nil {
 		return nil, err
 	}
-	addr := clientaddr.FromContext(ctx)
-	if addr == "" {
-		addr = "unknown"
-	}
+	addr := throttleAddress(ctx)
 	until, err := s.refusal(ctx, addr, c.Username, now)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,6 @@ import (
 	"github.com/helpline/helpline/internal/apperr"
 	"github.com/helpline/helpline/internal/auth"
 	"github.com/helpline/helpline/internal/caller"
-	"github.com/helpline/helpline/internal/clientaddr"
 	"github.com/helpline/helpline/internal/clock"
 	"github.com/helpline/helpline/internal/input"
 	"github.com/helpline/helpline/internal/password"
@@ -136,10 +135,7 @@ func (s *Service) Login(ctx context.Context, req *helplinev1.LoginRequest) (*hel
 		return nil, errBadCredentials
 	}
 	now := s.clock.Now()
-	addr := clientaddr.FromContext(ctx)
-	if addr == "" {
-		addr = "unknown"
-	}
+	addr := throttleAddress(ctx)
 	until, err := s.refusal(ctx, addr, username, now)
 	if err != nil {
 		return nil, err

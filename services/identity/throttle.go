@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"time"
+
+	"github.com/helpline/helpline/internal/clientaddr"
 )
 
 // Login throttling. Counters live in PostgreSQL (one table, its SQL in store.go,
@@ -25,6 +27,15 @@ import (
 // A refusal is RESOURCE_EXHAUSTED, answered after one query, without the
 // hash being checked. Windows are fixed: they begin at a counter's first
 // failure, and a failure after the window starts a new one.
+
+// throttleAddress is the real client address the login counters key on
+// ("unknown" when no address reached the call).
+func throttleAddress(ctx context.Context) string {
+	if addr := clientaddr.FromContext(ctx); addr != "" {
+		return addr
+	}
+	return "unknown"
+}
 
 // refusal is the end of the cooling-off period a login attempt falls in,
 // or the zero time.
